@@ -1,0 +1,1 @@
+"""Executing runs: the run context, entrypoints, worker processes and executors."""

@@ -1,0 +1,331 @@
+"""The parsed, validated form of ``paper.yaml``.
+
+Every node is a frozen dataclass that keeps its :class:`Location`, so any later
+error (a missing metric, an environment drift, a checksum mismatch) can point at
+the line of YAML that asked for it. Nothing here does I/O; ``spec.loader`` builds
+these from a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+#: A value that survives a JSON round trip (what configs and data args hold).
+JSON = Any
+
+ClaimKind = Literal["absolute", "comparative"]
+Better = Literal["higher", "lower", "none"]
+SpreadKind = Literal["sd", "se", "ci95"]
+IntervalMethod = Literal["auto", "t", "bootstrap-t", "bca", "hierarchical"]
+Statistic = Literal["mean", "median", "iqm"]
+Expectation = Literal["gap", "disagreement", "exceeded"]
+Deterministic = Literal["on", "off", "warn"]
+DataKind = Literal["sklearn", "python", "files", "hf"]
+MetricsFormat = Literal["jsonl", "csv", "regex"]
+
+INTERVAL_METHODS: tuple[str, ...] = ("auto", "t", "bootstrap-t", "bca", "hierarchical")
+STATISTICS: tuple[str, ...] = ("mean", "median", "iqm")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a node was written: the file as shown to the user and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperMeta:
+    id: str
+    title: str
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    url: str | None = None
+    venue: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigValue:
+    """One default of ``run.config`` with its provenance.
+
+    ``source`` is where the paper states the value (``"Sec. 3"``, ``"Table 1"``),
+    or ``"assumed"`` when the paper does not give it; ``why`` justifies an
+    assumption.
+    """
+
+    value: JSON
+    source: str | None = None
+    why: str | None = None
+    loc: Location
+
+    @property
+    def assumed(self) -> bool:
+        return self.source == "assumed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricsSource:
+    """Where a ``command:`` run writes its metrics.
+
+    ``jsonl``/``csv``: ``path`` is a template (``"{run_dir}/metrics.jsonl"``).
+    ``regex``: ``pattern`` is applied to each line of the command's output; its
+    named groups are ``epoch``/``step`` and metric names.
+    """
+
+    format: MetricsFormat
+    path: str | None = None
+    pattern: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resources:
+    gpus: int = 0
+    threads: int | None = None  # compute threads per run; None = the session default (1)
+    memory: int | None = None  # bytes; enforced as an address-space limit on the run
+    loc: Location | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSpec:
+    """How to execute one run: exactly one of ``entrypoint`` or ``command``."""
+
+    entrypoint: str | None = None  # "module:function", module relative to the paper folder
+    command: tuple[str, ...] | None = None  # argv with {placeholders}; never run through a shell
+    metrics: MetricsSource | None = None  # required with command
+    config: Mapping[str, ConfigValue] = field(default_factory=dict)
+    timeout: float | None = None  # seconds
+    resources: Resources = field(default_factory=Resources)
+    env: Mapping[str, str] = field(default_factory=dict)
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvironmentSpec:
+    """What the paper's runs need installed. Strings are kept as written;
+    ``environment.py`` parses them (validation already checked they parse)."""
+
+    python: str | None = None  # PEP 440 specifier, e.g. ">=3.10,<3.13"
+    requires: tuple[str, ...] = ()  # PEP 508 requirements
+    lockfile: str | None = None  # path relative to the paper folder
+    cuda: str | None = None  # specifier on the CUDA runtime version
+    deterministic: Deterministic = "off"
+    loc: Location | None = None
+    requires_locs: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileRef:
+    path: str  # relative to the paper folder, or absolute
+    sha256: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HFRef:
+    """A dataset loaded through the ``datasets`` library."""
+
+    path: str  # hub id, or a builder name ("csv", "json", "parquet") with data_files
+    name: str | None = None
+    revision: str | None = None
+    split: str | None = None
+    data_files: JSON = None  # str | list | mapping, paths relative to the paper folder
+    from_disk: bool = False  # path is a folder written by Dataset.save_to_disk
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataSource:
+    """One named entry of ``data:``.
+
+    ``kind`` picks the loader: ``sklearn`` (``target`` is a bundled loader such as
+    ``load_digits`` or a ``make_*`` generator), ``python`` (``target`` is
+    ``module:function``, module relative to the paper folder or importable),
+    ``files`` (local files, each optionally pinned by sha256) or ``hf``.
+    ``sha256``/``fingerprint`` pin the loaded content; a mismatch is an error.
+    """
+
+    name: str
+    kind: DataKind
+    target: str | None = None
+    args: Mapping[str, JSON] = field(default_factory=dict)
+    files: tuple[FileRef, ...] = ()
+    hf: HFRef | None = None
+    fingerprint: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Substitution:
+    original: str
+    used: str
+    why: str
+    claims: tuple[str, ...] = ()  # empty: affects every claim
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SanityCheck:
+    name: str
+    args: Mapping[str, JSON] = field(default_factory=dict)
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class At:
+    """Where in training a claim is read: ``{epoch: N}`` or ``{step: N}``."""
+
+    axis: Literal["epoch", "step"]
+    value: int
+    loc: Location
+
+    def __str__(self) -> str:
+        return f"{self.axis} {self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperValue:
+    """The paper's number, with its own spread when the paper reports one.
+
+    ``spread_kind`` says what ``spread`` means: a standard deviation over the
+    paper's ``seeds`` runs (``sd``), a standard error (``se``), or the half-width
+    of a 95% interval (``ci95``).
+    """
+
+    value: float
+    spread: float | None = None
+    spread_kind: SpreadKind | None = None
+    seeds: int | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeedPlan:
+    """Which seeds a claim runs.
+
+    Fixed: ``seeds`` lists them. Adaptive: ``stages`` gives the cumulative seed
+    counts at which the verdict is looked at (``(3, 5, 10)``), and ``seeds`` is
+    the full list up to the last stage.
+    """
+
+    seeds: tuple[int, ...]
+    stages: tuple[int, ...] | None = None
+    loc: Location
+
+    @property
+    def adaptive(self) -> bool:
+        return self.stages is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    """A set of overrides on ``run.config``. ``name`` is set for top-level ``variants:``."""
+
+    name: str | None = None
+    overrides: Mapping[str, JSON] = field(default_factory=dict)
+    loc: Location
+
+    def describe(self) -> str:
+        if self.name:
+            return self.name
+        if not self.overrides:
+            return "defaults"
+        return ", ".join(f"{k}={v!r}" for k, v in self.overrides.items())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """One checkable statement of the paper.
+
+    Absolute: ``metric`` of ``variant`` at ``at`` equals ``paper`` within
+    ``tolerance``. Comparative: ``compare[0]`` (A) beats ``compare[1]`` (B) on
+    ``metric`` at ``at`` — by at least ``margin``, or by ``paper`` ± ``tolerance``
+    when ``paper`` is given. ``better`` says which direction of the metric is good.
+    """
+
+    id: str
+    text: str
+    source: str
+    kind: ClaimKind
+    metric: str
+    at: At
+    paper: PaperValue | None = None
+    tolerance: float | None = None
+    seeds: SeedPlan
+    variant: Variant | None = None  # absolute claims
+    compare: tuple[Variant, Variant] | None = None  # comparative claims: (A, B)
+    better: Better = "higher"
+    margin: float = 0.0
+    expect: Expectation | None = None
+    hypothesis: str | None = None
+    see: str | None = None
+    interval: IntervalMethod | None = None  # None: the session default
+    statistic: Statistic = "mean"
+    resolution: float | None = None
+    unit: str | None = None  # "fraction" (shown as %), "percent", or a free suffix
+    disagreement: float | None = None  # multiple of tolerance; None: the session default
+    loc: Location
+    field_locs: Mapping[str, Location] = field(default_factory=dict)
+
+    def where(self, name: str) -> Location:
+        """The location of one of this claim's fields, falling back to the claim itself."""
+        return self.field_locs.get(name, self.loc)
+
+    def variants(self) -> tuple[Variant, ...]:
+        if self.compare is not None:
+            return self.compare
+        assert self.variant is not None
+        return (self.variant,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaperSpec:
+    """A whole ``paper.yaml``: ``file`` is absolute, ``display`` is what users see."""
+
+    file: Path
+    display: str
+    paper: PaperMeta
+    run: RunSpec
+    environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
+    data: tuple[DataSource, ...] = ()
+    substitutions: tuple[Substitution, ...] = ()
+    sanity: tuple[SanityCheck, ...] = ()
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent
+
+    def claim(self, claim_id: str) -> Claim:
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        raise KeyError(claim_id)
+
+    def data_source(self, name: str) -> DataSource:
+        for source in self.data:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, JSON]:
+        """``run.config`` without provenance."""
+        return {key: cv.value for key, cv in self.run.config.items()}
+
+    def resolve(self, variant: Variant) -> dict[str, JSON]:
+        """The full config of a variant: the defaults with its overrides applied."""
+        config = self.defaults()
+        config.update(variant.overrides)
+        return config
+
+    def substitutions_for(self, claim_id: str) -> tuple[Substitution, ...]:
+        return tuple(s for s in self.substitutions if not s.claims or claim_id in s.claims)
