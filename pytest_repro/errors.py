@@ -36,7 +36,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        head = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        head = (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
         return f"{head}\n    fix: {self.fix}" if self.fix else head
 
 
@@ -70,7 +72,14 @@ class RunError(ReproError, RuntimeError):
 
 
 class MetricError(RunError):
-    """A run finished but the claim's metric is missing at the claim's epoch/step, or not finite."""
+    """A run finished but the claim's metric is missing at the claim's epoch/step, or not finite.
+
+    ``short`` is the gist for one-line labels (``"test_acc never reached epoch 60"``).
+    """
+
+    def __init__(self, message: str, short: str = "") -> None:
+        super().__init__(message)
+        self.short = short or message
 
 
 class LedgerError(ReproError, OSError):
@@ -85,5 +94,14 @@ class DataError(ReproError, ValueError):
     """A data source that cannot be loaded or whose checksum differs from the spec."""
 
 
+class EnvironmentBuildError(ReproError, RuntimeError):
+    """An isolated per-paper environment could not be built (uv failed, lockfile unusable)."""
+
+
 class StatsError(ReproError, ValueError):
     """Values a statistical method cannot use (too few seeds, non-finite values, bad level)."""
+
+
+class ReproWarning(UserWarning):
+    """Something a reproduction should know but that does not stop it (unpinned revision,
+    environment drift under ``--repro-env=warn``, a spread floor applied)."""

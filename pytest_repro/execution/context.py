@@ -143,7 +143,10 @@ class RunContext:
 
 def _dump_point(point: Mapping[str, Any]) -> str:
     return json.dumps(
-        {k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in point.items()}
+        {
+            k: (repr(v) if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in point.items()
+        }
     )
 
 

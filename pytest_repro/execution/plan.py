@@ -1,0 +1,285 @@
+"""Planning runs: one :class:`RunRequest` per (variant, seed), each with its cache key.
+
+The cache key hashes everything that can change a run's result — the paper
+folder's code, the resolved config, the seed, the data sources' identities, the
+environment fields that matter, threads, determinism and the smoke budget —
+and nothing that cannot (a claim's tolerance, the paper's prose). Two claims on
+the same variant therefore share runs, and editing a claim never re-trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.config import ReproConfig
+from pytest_repro.records import dumps
+from pytest_repro.spec.schema import PaperSpec, Variant
+from pytest_repro.spec.serial import data_source_to_json
+
+KEY_VERSION = 1
+#: Not part of a paper's code: specs and prose are read by the plugin, not by runs.
+_SKIP_DIRS = {
+    "__pycache__",
+    ".repro",
+    ".git",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+}
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".md")
+_SKIP_FILES = {"paper.yaml"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRequest:
+    """One run to obtain: from the ledger when its key is recorded, else by executing it."""
+
+    spec: PaperSpec
+    variant: Variant
+    config: Mapping[str, Any]
+    variant_key: str
+    seed: int
+    cache_key: str
+    key_fields: Mapping[str, Any]
+    smoke: bool = False
+    max_steps: int | None = None
+    threads: int = 1
+    deterministic: str = "off"
+    timeout: float | None = None
+    python: str = sys.executable
+    force: bool = False
+    purpose: str = ""
+    packages: tuple[str, ...] = ()
+    gpus: int = 0
+    memory: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.paper.id} [{self.variant.describe()}] seed {self.seed}"
+
+
+def variant_key(config: Mapping[str, Any]) -> str:
+    """A short stable name for a resolved config."""
+    return hashlib.sha256(dumps(config).encode()).hexdigest()[:10]
+
+
+def code_hash(folder: Path) -> str:
+    """sha256 over the relative paths and contents of the paper folder's files.
+
+    Skips ``paper.yaml``, Markdown (``results.md``, ``README.md``), caches and
+    hidden files, so regenerating a report never invalidates runs.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_code_files(folder)):
+        rel = path.relative_to(folder).as_posix()
+        digest.update(rel.encode() + b"\0")
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _code_files(folder: Path) -> list[Path]:
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        for name in files:
+            if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
+                continue
+            out.append(Path(root) / name)
+    return out
+
+
+def requirement_names(spec: PaperSpec) -> tuple[str, ...]:
+    """Distribution names the paper pins, for the environment fingerprint."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    names = []
+    for text in spec.environment.requires:
+        try:
+            names.append(Requirement(text).name)
+        except InvalidRequirement:
+            continue
+    return tuple(sorted(set(names)))
+
+
+class Planner:
+    """Builds :class:`RunRequest` s; caches per-session facts (code hashes, fingerprints)."""
+
+    def __init__(self, cfg: ReproConfig) -> None:
+        self.cfg = cfg
+        self._code: dict[Path, str] = {}
+        self._data: dict[Path, dict[str, str]] = {}
+        self._env: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
+        self._python: dict[Path, str] = {}
+
+    def code(self, spec: PaperSpec) -> str:
+        if spec.folder not in self._code:
+            self._code[spec.folder] = code_hash(spec.folder)
+        return self._code[spec.folder]
+
+    def data(self, spec: PaperSpec) -> dict[str, str]:
+        if spec.file not in self._data:
+            from pytest_repro import data
+
+            cache_dir = self.cfg.workdir / "hashes"
+            self._data[spec.file] = {
+                s.name: data.identity(s, spec.folder, cache_dir=cache_dir) for s in spec.data
+            }
+        return self._data[spec.file]
+
+    def environment(self, spec: PaperSpec) -> dict[str, Any]:
+        from pytest_repro import environment
+
+        packages = requirement_names(spec)
+        gpus = spec.run.resources.gpus
+        key = (packages, gpus)
+        if key not in self._env:
+            fp = environment.cached_fingerprint(packages)
+            self._env[key] = environment.cache_fields(fp, device_kind=environment.device_kind(gpus))
+        return self._env[key]
+
+    def python(self, spec: PaperSpec) -> str:
+        if self.cfg.env != "isolate" or not (
+            spec.environment.lockfile or spec.environment.requires
+        ):
+            return sys.executable
+        if spec.folder not in self._python:
+            from pytest_repro import environment
+
+            self._python[spec.folder] = str(
+                environment.isolated_python(spec.environment, spec.folder, self.cfg.workdir)
+            )
+        return self._python[spec.folder]
+
+    def request(
+        self,
+        spec: PaperSpec,
+        variant: Variant,
+        seed: int,
+        *,
+        force: bool = False,
+        purpose: str = "",
+        smoke: bool | None = None,
+    ) -> RunRequest:
+        cfg = self.cfg
+        smoke = cfg.smoke if smoke is None else smoke
+        config = spec.resolve(variant)
+        threads = spec.run.resources.threads or cfg.threads
+        deterministic = "on" if cfg.deterministic else spec.environment.deterministic
+        max_steps = cfg.smoke_steps if smoke else None
+        python = self.python(spec)
+        if python == sys.executable:
+            environment = self.environment(spec)
+        else:  # an isolated env is defined by its lock, not by what the host has installed
+            environment = {"isolated": True, "lock": _lock_digest(spec), "python": python}
+        fields: dict[str, Any] = {
+            "v": KEY_VERSION,
+            "paper": spec.paper.id,
+            "entry": spec.run.entrypoint
+            or {"command": list(spec.run.command or ()), "metrics": _metrics_json(spec)},
+            "config": config,
+            "run_env": dict(spec.run.env),
+            "seed": seed,
+            "code": self.code(spec),
+            "data": self.data(spec),
+            "environment": environment,
+            "threads": threads,
+            "deterministic": deterministic,
+            "max_steps": max_steps,
+        }
+        if purpose:
+            fields["purpose"] = purpose
+        key = hashlib.sha256(dumps(fields).encode()).hexdigest()[:32]
+        return RunRequest(
+            spec=spec,
+            variant=variant,
+            config=config,
+            variant_key=variant_key(config),
+            seed=seed,
+            cache_key=key,
+            key_fields=fields,
+            smoke=smoke,
+            max_steps=max_steps,
+            threads=threads,
+            deterministic=deterministic,
+            timeout=spec.run.timeout or cfg.timeout,
+            python=python,
+            force=force,
+            purpose=purpose,
+            packages=requirement_names(spec),
+            gpus=spec.run.resources.gpus,
+            memory=spec.run.resources.memory,
+        )
+
+
+def _metrics_json(spec: PaperSpec) -> Any:
+    metrics = spec.run.metrics
+    if metrics is None:
+        return None
+    return {"format": metrics.format, "path": metrics.path, "pattern": metrics.pattern}
+
+
+def _lock_digest(spec: PaperSpec) -> str:
+    digest = hashlib.sha256()
+    digest.update(dumps(list(spec.environment.requires)).encode())
+    if spec.environment.lockfile:
+        digest.update((spec.folder / spec.environment.lockfile).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> dict[str, Any]:
+    """The JSON task a worker executes for ``request``."""
+    spec = request.spec
+    placeholders = {
+        **{k: v for k, v in request.config.items()},
+        "seed": request.seed,
+        "run_dir": str(run_dir),
+        "paper_dir": str(spec.folder),
+    }
+    command = None
+    if spec.run.command:
+        command = [arg.format(**placeholders) for arg in spec.run.command]
+    return {
+        "type": "run",
+        "run_id": run_id,
+        "paper_dir": str(spec.folder),
+        "entrypoint": spec.run.entrypoint,
+        "command": command,
+        "config": dict(request.config),
+        "seed": request.seed,
+        "run_dir": str(run_dir),
+        "smoke": request.smoke,
+        "max_steps": request.max_steps,
+        "device": device,
+        "threads": request.threads,
+        "deterministic": request.deterministic,
+        "env": dict(spec.run.env),
+        "memory": request.memory,
+        "packages": list(request.packages),
+        "data_sources": [data_source_to_json(s) for s in spec.data],
+    }
+
+
+def metrics_path(request: RunRequest, run_dir: Path) -> Path | None:
+    """Where a command run's metrics file is, with placeholders filled in."""
+    metrics = request.spec.run.metrics
+    if metrics is None or metrics.path is None:
+        return None
+    placeholders = {
+        **dict(request.config),
+        "seed": request.seed,
+        "run_dir": str(run_dir),
+        "paper_dir": str(request.spec.folder),
+    }
+    path = Path(metrics.path.format(**placeholders))
+    return path if path.is_absolute() else request.spec.folder / path

@@ -1,0 +1,324 @@
+"""Long-lived worker processes with per-run timeouts and crash classification.
+
+Why not a library pool: a crash-tolerant pool such as ``loky`` treats a dead
+worker as a broken executor (every run in flight fails with it), and has no
+per-task timeout that stops only the task that overran. A reproduction needs
+both: one seed that segfaults or hangs must be recorded as such while its
+siblings finish. So each worker here is its own process group, spoken to over a
+pipe, and is killed and replaced alone.
+
+Workers are grouped by a :class:`PoolKey` (interpreter, threads, GPUs, extra
+environment) because those are fixed when a process starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pytest_repro.seeding import deterministic_env
+
+WORKER_MODULE = "pytest_repro.execution.worker"
+START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolKey:
+    """What must be fixed at process start: worker processes are reused only within a key."""
+
+    python: str = sys.executable
+    threads: int = 1
+    gpus: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """What happened to one task, from the parent's point of view."""
+
+    status: str  # ok, failed, timeout, killed, crashed, interrupted
+    error: str | None = None
+    traceback: str | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    worker_started: bool = False  # this task paid for a fresh worker process
+
+
+class WorkerDied(Exception):
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+class Worker:
+    """One worker process and its result pipe."""
+
+    def __init__(self, key: PoolKey, log_dir: Path, extra_path: str | None = None) -> None:
+        self.key = key
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)
+        threads = str(key.threads)
+        for name in (
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "NUMEXPR_NUM_THREADS",
+            "VECLIB_MAXIMUM_THREADS",
+        ):
+            env[name] = threads
+        env.setdefault("PYTHONHASHSEED", "0")
+        env.update(deterministic_env())
+        # A run sees exactly the GPUs it leased; a CPU run sees none, so it cannot use one by accident.
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(key.gpus)
+        env.update(dict(key.env))
+        if extra_path:
+            env["PYTHONPATH"] = extra_path + (
+                os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+            )
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"worker-{os.getpid()}-{time.monotonic_ns()}.log"
+        log = self.log_path.open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                [key.python, "-u", "-m", WORKER_MODULE, str(write_fd)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                pass_fds=(write_fd,),
+                env=env,
+                start_new_session=True,  # its own process group: a timeout kills the run's children too
+                close_fds=True,
+            )
+        finally:
+            log.close()
+            os.close(write_fd)
+        self._fd = read_fd
+        self._buffer = b""
+        assert self.proc.stdin is not None
+        self._stdin: IO[bytes] = self.proc.stdin
+        self.runs = 0
+        self.ready = False
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        message = self._read(time.monotonic() + timeout)
+        if message is None:
+            self.kill()
+            raise TimeoutError(f"worker did not start within {timeout:.0f}s (see {self.log_path})")
+        self.ready = True
+
+    def send(self, task: Mapping[str, Any]) -> None:
+        try:
+            self._stdin.write((json.dumps(task, default=str) + "\n").encode())
+            self._stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerDied(self.proc.poll()) from None
+
+    def receive(self, deadline: float | None) -> dict[str, Any] | None:
+        """The next result, or None when ``deadline`` passed. Raises :class:`WorkerDied`."""
+        return self._read(deadline)
+
+    def _read(self, deadline: float | None) -> dict[str, Any] | None:
+        while b"\n" not in self._buffer:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if remaining == 0.0:
+                return None
+            ready, _, _ = select.select([self._fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._fd, 1 << 16)
+            if not chunk:
+                raise WorkerDied(self._reap())
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def _reap(self) -> int | None:
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.proc.returncode
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its process group)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10)
+        self.close()
+
+    def stop(self) -> None:
+        """Ask an idle worker to exit; kill it if it does not."""
+        with contextlib.suppress(WorkerDied, OSError, ValueError):
+            self.send({"type": "exit"})
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._stdin.close()
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+
+
+class ProcessPool:
+    """At most ``size`` worker processes; thread-safe ``execute`` of one task at a time per worker."""
+
+    def __init__(
+        self, size: int, log_dir: Path, *, extra_paths: Mapping[str, str] | None = None
+    ) -> None:
+        self.size = max(1, size)
+        self.log_dir = log_dir
+        self.extra_paths = dict(extra_paths or {})
+        self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.size)
+        self.started = 0
+        self._closed = False
+
+    def execute(self, task: Mapping[str, Any], key: PoolKey, timeout: float | None) -> Outcome:
+        """Run ``task`` on a worker of ``key``; blocks until it ends, times out or the worker dies."""
+        with self._slots:
+            worker, fresh = self._checkout(key)
+            started = time.time()
+            try:
+                if not worker.ready:
+                    worker.wait_ready()
+                worker.send(task)
+                deadline = None if timeout is None else time.monotonic() + timeout
+                result = worker.receive(deadline)
+            except WorkerDied as died:
+                self._discard(worker)
+                return _died_outcome(died.returncode, started, fresh)
+            except TimeoutError as exc:
+                self._discard(worker)
+                return Outcome(
+                    status="crashed",
+                    error=str(exc),
+                    started_at=started,
+                    ended_at=time.time(),
+                    worker_started=fresh,
+                )
+            except BaseException:
+                self._discard(worker, kill=True)
+                raise
+            if result is None:
+                self._discard(worker, kill=True)
+                return Outcome(
+                    status="timeout",
+                    error=f"the run was stopped after its timeout of {_duration(timeout or 0)}",
+                    started_at=started,
+                    ended_at=time.time(),
+                    worker_started=fresh,
+                )
+            worker.runs += 1
+            self._checkin(worker)
+            return Outcome(
+                status=str(result["status"]),
+                error=result.get("error"),
+                traceback=result.get("traceback"),
+                evidence=result.get("evidence") or {},
+                started_at=float(result.get("started_at", started)),
+                ended_at=float(result.get("ended_at", time.time())),
+                worker_started=fresh,
+            )
+
+    def _checkout(self, key: PoolKey) -> tuple[Worker, bool]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            for worker in self._idle:
+                if worker.key == key and worker.alive:
+                    self._idle.remove(worker)
+                    self._busy.add(worker)
+                    return worker, False
+            # Make room: at most `size` processes in all, idle ones of other keys go first.
+            while self._idle and len(self._idle) + len(self._busy) >= self.size:
+                self._idle.pop(0).stop()
+            worker = Worker(key, self.log_dir, self.extra_paths.get(key.python))
+            self.started += 1
+            self._busy.add(worker)
+            return worker, True
+
+    def _checkin(self, worker: Worker) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            if self._closed or not worker.alive:
+                worker.stop()
+            else:
+                self._idle.append(worker)
+
+    def _discard(self, worker: Worker, *, kill: bool = True) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+        if kill:
+            worker.kill()
+
+    def close(self) -> None:
+        """Stop idle workers and kill busy ones (an interrupted session)."""
+        with self._lock:
+            self._closed = True
+            idle, busy = list(self._idle), list(self._busy)
+            self._idle.clear()
+        for worker in idle:
+            worker.stop()
+        for worker in busy:
+            worker.kill()
+
+
+def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcome:
+    if returncode is not None and returncode < 0:
+        sig = -returncode
+        name = _signal_name(sig)
+        if sig == signal.SIGKILL:
+            status = "killed"
+            error = "the run was killed by SIGKILL (often the kernel's out-of-memory killer)"
+        else:
+            status = "crashed"
+            error = f"the run crashed with {name}"
+    else:
+        status = "crashed"
+        error = f"the run's process exited with status {returncode} in the middle of the run (os._exit or a native library)"
+    return Outcome(
+        status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh
+    )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g}h"
+    if seconds >= 60:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"

@@ -1,0 +1,421 @@
+"""Obtaining runs: reuse what the ledger holds, execute the rest, record everything.
+
+The one entry point is :meth:`RunService.obtain`. For each requested run it
+looks, in order, at this session's runs, the ledger (unless the run is forced
+or the cache is off), and finally executes it. Executions of one call run in
+parallel on the executor. A run another process is already computing is
+waited for, then reused, never computed twice. Every executed run is written
+to the ledger in one transaction when it ends; a "running" record marks it
+while it runs, so an interrupted session leaves a visible trace and the next
+session re-runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pytest_repro.config import ReproConfig
+from pytest_repro.execution import metrics
+from pytest_repro.execution.plan import RunRequest, metrics_path, task_for
+from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
+from pytest_repro.records import RunRecord
+
+
+class Executor(Protocol):
+    """Executes one task and blocks until it ends; must be safe to call from several threads."""
+
+    def execute(self, task: dict[str, Any], key: PoolKey, timeout: float | None) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessExecutor:
+    """Runs entrypoints in the pytest process itself: no isolation, no timeout, ``--pdb`` works."""
+
+    def __init__(self) -> None:
+        from pytest_repro.execution.worker import _WorkerState
+
+        self._state = _WorkerState()
+        self._lock = threading.Lock()
+
+    def execute(self, task: dict[str, Any], key: PoolKey, timeout: float | None) -> Outcome:
+        from pytest_repro.execution.worker import execute
+
+        with self._lock:
+            path = list(sys.path)
+            try:
+                result = execute(task, self._state, redirect=False)
+            finally:
+                sys.path[:] = path
+                self._state.paper_dir = None
+        return Outcome(
+            status=result["status"],
+            error=result["error"],
+            traceback=result["traceback"],
+            evidence=result["evidence"],
+            started_at=result["started_at"],
+            ended_at=result["ended_at"],
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class Store(Protocol):
+    """The part of the ledger the service uses."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, RunRecord]: ...
+
+    def put(self, record: RunRecord) -> None: ...
+
+    def begin(self, record: RunRecord) -> None: ...
+
+
+@dataclass(slots=True)
+class Counters:
+    reused: int = 0
+    executed: int = 0
+    failed: int = 0
+    waited: int = 0
+    run_seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+class RunService:
+    """Turns :class:`RunRequest` s into :class:`RunRecord` s."""
+
+    def __init__(
+        self,
+        cfg: ReproConfig,
+        *,
+        store: Store | None,
+        executor: Executor,
+        lock: Callable[[str], Any] | None = None,
+        gpu_lease: Callable[[int], contextlib.AbstractContextManager[tuple[str, ...]]]
+        | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.executor = executor
+        self._lock = lock
+        self._gpu_lease = gpu_lease
+        self.memo: dict[str, RunRecord] = {}
+        self.counters = Counters()
+        self._git: dict[Path, dict[str, Any]] = {}
+        self._memo_lock = threading.Lock()
+        self._interrupted = False
+
+    # -- public --------------------------------------------------------------------------
+    def obtain(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
+        """One record per request, in order. Never raises for a failed run: its record says so.
+
+        Every record obtained (reused or executed) is kept in :attr:`memo` for the session.
+        """
+        missing = [r for r in _unique(requests) if r.cache_key not in self.memo]
+        reusable = [r for r in missing if not r.force and self.cfg.reuse and self.store is not None]
+        if reusable and self.store is not None:
+            for record in self.store.get_many([r.cache_key for r in reusable]).values():
+                self._remember(record)
+                self.counters.reused += 1
+        missing = [r for r in missing if r.cache_key not in self.memo]
+        mine, theirs = self._claim(missing)
+        try:
+            for _ in self._execute(mine):
+                pass
+        finally:
+            for _, lock in mine:
+                if lock is not None:
+                    lock.release()
+        for request in theirs:
+            self._wait_then_obtain(request)
+        return [self.memo[r.cache_key] for r in requests]
+
+    def close(self) -> None:
+        self.executor.close()
+
+    # -- locking -------------------------------------------------------------------------
+    def _claim(
+        self, requests: list[RunRequest]
+    ) -> tuple[list[tuple[RunRequest, Any]], list[RunRequest]]:
+        """Split into runs this process computes (lock held) and runs another process is computing."""
+        if self._lock is None:
+            return [(r, None) for r in requests], []
+        mine: list[tuple[RunRequest, Any]] = []
+        theirs: list[RunRequest] = []
+        from filelock import Timeout
+
+        for request in requests:
+            lock = self._lock(request.cache_key)
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                theirs.append(request)
+                continue
+            hit = self._lookup(request)
+            if hit is not None:  # finished by another process between our look and our lock
+                lock.release()
+                self._remember(hit)
+                self.counters.reused += 1
+                continue
+            mine.append((request, lock))
+        return mine, theirs
+
+    def _lookup(self, request: RunRequest) -> RunRecord | None:
+        if request.force or not self.cfg.reuse or self.store is None:
+            return None
+        return self.store.get_many([request.cache_key]).get(request.cache_key)
+
+    def _wait_then_obtain(self, request: RunRequest) -> RunRecord:
+        assert self._lock is not None
+        lock = self._lock(request.cache_key)
+        self.counters.waited += 1
+        lock.acquire()
+        try:
+            record = self._lookup(request) if not request.force else self._fresh_in_ledger(request)
+            if record is not None:
+                self._remember(record)
+                return record
+            return next(rec for _, rec in self._execute([(request, None)]))
+        finally:
+            lock.release()
+
+    def _fresh_in_ledger(self, request: RunRequest) -> RunRecord | None:
+        """A forced run another process of this session just computed (xdist + --repro-rerun)."""
+        if self.store is None:
+            return None
+        record = self.store.get_many([request.cache_key]).get(request.cache_key)
+        if record is not None and record.started_at >= _session_start():
+            return record
+        return None
+
+    # -- execution -----------------------------------------------------------------------
+    def _execute(
+        self, items: list[tuple[RunRequest, Any]]
+    ) -> Iterator[tuple[RunRequest, RunRecord]]:
+        if not items:
+            return
+        if len(items) == 1 or self.cfg.workers == 1:
+            for request, _ in items:
+                yield request, self._run_one(request)
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(self.cfg.workers, len(items)), thread_name_prefix="repro-run"
+        ) as pool:
+            futures = [(request, pool.submit(self._run_one, request)) for request, _ in items]
+            try:
+                for request, future in futures:
+                    yield request, future.result()
+            except BaseException:
+                self._interrupted = True
+                for _, future in futures:
+                    future.cancel()
+                self.executor.close()
+                raise
+
+    def _run_one(self, request: RunRequest) -> RunRecord:
+        run_id = f"{request.spec.paper.id}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
+        run_dir = self.cfg.workdir / "runs" / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        pending = self._record(
+            request, run_id, run_dir, status="running", started=started, ended=started
+        )
+        if self.store is not None and self.cfg.record:
+            self.store.begin(pending)
+        try:
+            with self._devices(request) as devices:
+                device = "cuda:0" if devices else "cpu"
+                task = task_for(request, run_id, run_dir, device)
+                key = PoolKey(python=request.python, threads=request.threads, gpus=devices)
+                outcome = self.executor.execute(task, key, request.timeout)
+        except KeyboardInterrupt:
+            self._interrupted = True
+            self._finish(
+                request,
+                run_id,
+                run_dir,
+                Outcome(status="interrupted", started_at=started, ended_at=time.time()),
+            )
+            raise
+        except Exception as exc:
+            outcome = Outcome(
+                status="failed",
+                error=f"{type(exc).__name__}: {exc}",
+                started_at=started,
+                ended_at=time.time(),
+            )
+        record = self._finish(request, run_id, run_dir, outcome)
+        return record
+
+    @contextlib.contextmanager
+    def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:
+        if request.gpus <= 0 or self._gpu_lease is None:
+            yield ()
+            return
+        with self._gpu_lease(request.gpus) as devices:
+            yield devices
+
+    def _finish(
+        self, request: RunRequest, run_id: str, run_dir: Path, outcome: Outcome
+    ) -> RunRecord:
+        status = outcome.status
+        error = outcome.error
+        if self._interrupted and status != "ok":
+            status, error = "interrupted", "the session was interrupted during this run"
+        series: list[dict[str, Any]] = []
+        try:
+            series = self._series(request, run_dir)
+        except (ValueError, OSError) as exc:
+            if status == "ok":
+                status, error = "failed", f"metrics could not be read: {exc}"
+        examples = metrics.read_examples(run_dir / "examples.jsonl")
+        evidence = dict(outcome.evidence)
+        evidence["worker_started"] = outcome.worker_started
+        record = self._record(
+            request,
+            run_id,
+            run_dir,
+            status=status,
+            started=outcome.started_at,
+            ended=outcome.ended_at,
+            series=series,
+            examples=examples,
+            extra_evidence=evidence,
+            output_tail=metrics.tail(run_dir / "output.log"),
+            error=error,
+        )
+        if self.store is not None and self.cfg.record:
+            self.store.put(record)
+        self._remember(record)
+        self.counters.executed += 1
+        self.counters.run_seconds += record.wall_time
+        self.counters.by_status[status] = self.counters.by_status.get(status, 0) + 1
+        if status != "ok":
+            self.counters.failed += 1
+        return record
+
+    def _remember(self, record: RunRecord) -> None:
+        with self._memo_lock:
+            self.memo[record.cache_key] = record
+
+    def _series(self, request: RunRequest, run_dir: Path) -> list[dict[str, Any]]:
+        source = request.spec.run.metrics
+        if source is None:
+            return metrics.read_jsonl(run_dir / "metrics.jsonl")
+        if source.format == "regex":
+            assert source.pattern is not None
+            text = (
+                (run_dir / "output.log").read_text(encoding="utf-8", errors="replace")
+                if (run_dir / "output.log").is_file()
+                else ""
+            )
+            return metrics.read_regex(text, source.pattern)
+        path = metrics_path(request, run_dir)
+        assert path is not None
+        return metrics.read_jsonl(path) if source.format == "jsonl" else metrics.read_csv(path)
+
+    def _record(
+        self,
+        request: RunRequest,
+        run_id: str,
+        run_dir: Path,
+        *,
+        status: str,
+        started: float,
+        ended: float,
+        series: Sequence[dict[str, Any]] = (),
+        examples: dict[str, list[float]] | None = None,
+        extra_evidence: dict[str, Any] | None = None,
+        output_tail: str = "",
+        error: str | None = None,
+    ) -> RunRecord:
+        evidence: dict[str, Any] = {
+            "key": dict(request.key_fields),
+            "git": self.git(request.spec.folder),
+            "entrypoint": request.spec.run.entrypoint,
+            "command": list(request.spec.run.command) if request.spec.run.command else None,
+            "python": request.python,
+            "purpose": request.purpose or None,
+        }
+        evidence.update(extra_evidence or {})
+        return RunRecord(
+            run_id=run_id,
+            cache_key=request.cache_key,
+            paper_id=request.spec.paper.id,
+            paper_path=request.spec.display,
+            variant=request.variant_key,
+            config=dict(request.config),
+            seed=request.seed,
+            status=status,  # type: ignore[arg-type]
+            series=tuple(series),
+            examples=examples or {},
+            evidence=evidence,
+            output_tail=output_tail,
+            error=error,
+            started_at=started,
+            ended_at=ended,
+            run_dir=str(run_dir),
+            smoke=request.smoke,
+        )
+
+    def git(self, folder: Path) -> dict[str, Any]:
+        """Commit and dirty flags of the paper folder's repository (once per folder per session)."""
+        if folder not in self._git:
+            self._git[folder] = git_info(folder)
+        return self._git[folder]
+
+
+def git_info(folder: Path) -> dict[str, Any]:
+    git = shutil.which("git")
+    if git is None:
+        return {"available": False}
+
+    def run(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                [git, *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    if commit is None:
+        return {"available": False}
+    status = run("status", "--porcelain", "--untracked-files=normal", "--", ".")
+    repo_status = run("status", "--porcelain", "--untracked-files=no")
+    return {
+        "commit": commit,
+        "paper_dirty": bool(status),
+        "dirty": bool(repo_status),
+        "changed": (status or "").splitlines()[:20],
+    }
+
+
+_SESSION_START = time.time()
+
+
+def _session_start() -> float:
+    return _SESSION_START
+
+
+def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
+    seen: dict[str, RunRequest] = {}
+    for request in requests:
+        seen.setdefault(request.cache_key, request)
+    return list(seen.values())
+
+
+def make_pool(cfg: ReproConfig) -> ProcessPool:
+    return ProcessPool(cfg.workers, cfg.workdir / "workers")

@@ -1,0 +1,324 @@
+"""The worker side of run execution.
+
+A worker is a long-lived process (``python -m pytest_repro.execution.worker FD``)
+that reads one JSON task per line on stdin and writes one JSON result per line to
+file descriptor ``FD``. Keeping it alive between runs means heavy imports (torch)
+are paid once per worker, not once per run.
+
+During a run the worker's stdout and stderr (file descriptors 1 and 2, so C
+libraries and child processes too) go to ``run_dir/output.log``; that file
+survives a crash, so the parent can show the last lines of a run that died.
+
+This module imports only the standard library at load time: it also runs in
+isolated per-paper environments that may lack pytest and PyYAML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.execution.context import RunContext
+
+OUTPUT_FILE = "output.log"
+
+
+def main(argv: list[str]) -> int:
+    result_fd = int(argv[1])
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when runs stop
+    state = _WorkerState()
+    _warm_up()
+    with os.fdopen(result_fd, "w", encoding="utf-8", buffering=1) as results:
+        results.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task = json.loads(line)
+            if task.get("type") == "exit":
+                break
+            outcome = execute(task, state)
+            results.write(json.dumps(outcome, default=str) + "\n")
+    return 0
+
+
+class _WorkerState:
+    """What a worker keeps between runs: the paper folder on sys.path, its imported modules."""
+
+    def __init__(self) -> None:
+        self.paper_dir: str | None = None
+        self.fingerprints: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def enter_paper(self, paper_dir: str) -> None:
+        """Make ``paper_dir`` the import root, forgetting modules of the previous paper folder.
+
+        Two papers may both have ``train.py``; each must get its own.
+        """
+        if self.paper_dir == paper_dir:
+            importlib.invalidate_caches()
+            return
+        if self.paper_dir is not None:
+            old = os.path.realpath(self.paper_dir) + os.sep
+            for name, module in list(sys.modules.items()):
+                file = getattr(module, "__file__", None)
+                if file and os.path.realpath(file).startswith(old):
+                    del sys.modules[name]
+            with contextlib.suppress(ValueError):
+                sys.path.remove(self.paper_dir)
+        sys.path.insert(0, paper_dir)
+        importlib.invalidate_caches()
+        self.paper_dir = paper_dir
+
+
+def _warm_up() -> None:
+    """Pay the heavy imports (numpy, torch when installed) once, before the first run starts,
+    so they are not counted in any run's wall time."""
+    from pytest_repro import seeding
+
+    with contextlib.suppress(Exception):
+        seeding.seed_everything(0)
+
+
+def execute(
+    task: Mapping[str, Any], state: _WorkerState | None = None, *, redirect: bool = True
+) -> dict[str, Any]:
+    """Run one task; never raises. Returns ``{status, error, traceback, evidence, wall}``."""
+    state = state or _WorkerState()
+    run_dir = Path(task["run_dir"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    evidence: dict[str, Any] = {"pid": os.getpid(), "python_executable": sys.executable}
+    status, error, tb = "ok", None, None
+    saved_environ = dict(os.environ)
+    with _redirected(run_dir / OUTPUT_FILE, enabled=redirect), _memory_limit(task.get("memory")):
+        try:
+            _prepare(task, state, evidence)
+            if task.get("entrypoint"):
+                _call_entrypoint(task, evidence)
+            else:
+                _run_command(task, evidence)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                status, error = "failed", f"the run called sys.exit({exc.code!r})"
+                tb = traceback.format_exc()
+        except MemoryError:
+            status = "failed"
+            limit = task.get("memory")
+            error = "MemoryError" + (
+                f": the run exceeded its memory limit of {_size(limit)}" if limit else ""
+            )
+            tb = traceback.format_exc()
+        except BaseException as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            tb = traceback.format_exc()
+        if tb:
+            sys.stderr.write(tb)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os.environ.clear()
+    os.environ.update(saved_environ)
+    evidence.update(_after_run_evidence(task, state))
+    return {
+        "status": status,
+        "error": error,
+        "traceback": tb,
+        "evidence": evidence,
+        "started_at": started,
+        "ended_at": time.time(),
+    }
+
+
+def _prepare(task: Mapping[str, Any], state: _WorkerState, evidence: dict[str, Any]) -> None:
+    from pytest_repro import seeding
+
+    for key, value in dict(task.get("env") or {}).items():
+        os.environ[key] = str(value)
+    state.enter_paper(task["paper_dir"])
+    seeded = seeding.seed_everything(
+        int(task["seed"]),
+        deterministic=task.get("deterministic", "off"),
+        torch=task.get("seed_torch"),
+    )
+    evidence["seeding"] = seeded.report.to_json()
+    threads = int(task.get("threads") or 1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    evidence["threads"] = {
+        "requested": threads,
+        "torch": torch.get_num_threads() if torch is not None else None,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
+def _call_entrypoint(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
+    module_name, function_name = str(task["entrypoint"]).split(":")
+    module = importlib.import_module(module_name)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise AttributeError(
+            f"module {module_name} ({getattr(module, '__file__', '?')}) has no function {function_name}"
+        )
+    data_log: dict[str, Any] = {}
+    ctx = RunContext(
+        seed=int(task["seed"]),
+        config=task["config"],
+        run_dir=Path(task["run_dir"]),
+        paper_dir=Path(task["paper_dir"]),
+        device=task.get("device", "cpu"),
+        smoke=bool(task.get("smoke")),
+        max_steps=task.get("max_steps"),
+        data_loader=_data_loader(task, data_log),
+    )
+    evidence["data"] = data_log
+    try:
+        function(ctx)
+    finally:
+        ctx.close()
+    evidence["points_logged"] = ctx.logged
+
+
+def _data_loader(task: Mapping[str, Any], log: dict[str, Any]) -> Any:
+    sources = {s["name"]: s for s in task.get("data_sources") or ()}
+    cache: dict[str, Any] = {}
+
+    def load(name: str) -> Any:
+        if name in cache:
+            return cache[name]
+        if name not in sources:
+            known = ", ".join(sources) or "none"
+            raise KeyError(
+                f"ctx.data({name!r}): paper.yaml has no data source {name!r} (it has: {known})"
+            )
+        from pytest_repro import data
+        from pytest_repro.spec.serial import data_source_from_json
+
+        value, fingerprint = data.load(
+            data_source_from_json(sources[name]), Path(task["paper_dir"])
+        )
+        log[name] = fingerprint.to_json()
+        cache[name] = value
+        return value
+
+    return load
+
+
+def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
+    argv = [str(a) for a in task["command"]]
+    evidence["argv"] = argv
+    sys.stdout.flush()
+    sys.stderr.flush()
+    proc = subprocess.run(
+        argv,
+        cwd=task["paper_dir"],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+        check=False,
+    )
+    evidence["exit_code"] = proc.returncode
+    if proc.returncode != 0:
+        if proc.returncode < 0:
+            raise RuntimeError(f"command {argv[0]} was killed by {_signal_name(-proc.returncode)}")
+        raise RuntimeError(f"command {argv[0]} exited with status {proc.returncode}")
+
+
+def _after_run_evidence(task: Mapping[str, Any], state: _WorkerState) -> dict[str, Any]:
+    from pytest_repro import environment
+
+    packages = tuple(task.get("packages") or ())
+    out: dict[str, Any] = {}
+    try:
+        out["environment"] = environment.cached_fingerprint(packages)
+    except Exception as exc:
+        out["environment_error"] = f"{type(exc).__name__}: {exc}"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch"] = {
+            "version": getattr(torch, "__version__", None),
+            "cuda": getattr(torch.version, "cuda", None),
+            "cudnn": torch.backends.cudnn.version()
+            if torch.backends.cudnn.is_available()
+            else None,
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+        }
+    return out
+
+
+@contextlib.contextmanager
+def _redirected(path: Path, *, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)
+
+
+@contextlib.contextmanager
+def _memory_limit(limit: int | None) -> Iterator[None]:
+    if not limit:
+        yield
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    new_soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (new_soft, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this process when its parent dies (a killed pytest)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:g} {unit}"
+    return f"{n} B"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

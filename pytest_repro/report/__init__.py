@@ -1,0 +1,1 @@
+"""Reports: terminal lines and table, results.md, JSON, HTML extras, GitHub summary."""

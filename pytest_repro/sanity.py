@@ -1,0 +1,139 @@
+"""Sanity checks: cheap proofs that a paper's pipeline works, run before its claims.
+
+Each check returns ``None`` when it passes, or a sentence saying what failed.
+Checks that train use the smoke budget (``--repro-smoke-steps``, 20 steps by
+default) on the paper's default config, seed 0, and their runs are recorded
+and reused like any other run.
+
+* ``determinism`` — the same seed twice gives bit-identical metric series.
+* ``finite`` — no NaN or Inf among the metrics a short run logs.
+* ``train_test_overlap`` — no example of the test split also appears in the
+  training split (``{train_test_overlap: {data: NAME, train: KEY, test: KEY}}``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pytest_repro.execution.plan import Planner, RunRequest
+from pytest_repro.records import RunRecord
+from pytest_repro.spec.schema import PaperSpec, SanityCheck, Variant
+
+Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
+
+
+def run_check(check: SanityCheck, spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
+    if check.name == "determinism":
+        return _determinism(spec, planner, obtain)
+    if check.name == "finite":
+        return _finite(spec, planner, obtain)
+    if check.name == "train_test_overlap":
+        return _overlap(check, spec)
+    raise ValueError(f"unknown sanity check {check.name!r}")
+
+
+def _defaults(spec: PaperSpec) -> Variant:
+    return Variant(overrides={}, loc=spec.run.loc)
+
+
+def _short_runs(spec: PaperSpec, planner: Planner, obtain: Obtain, copies: int) -> list[RunRecord]:
+    requests = [
+        planner.request(spec, _defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True)
+        for i in range(copies)
+    ]
+    return obtain(requests)
+
+
+def _failed(records: Sequence[RunRecord]) -> str | None:
+    for record in records:
+        if not record.ok:
+            tail = "\n".join(record.output_tail.splitlines()[-8:])
+            return f"the short run {record.run_id} ended {record.status}: {record.error}" + (
+                f"\n    last output:\n{_indent(tail)}" if tail else ""
+            )
+    return None
+
+
+def _determinism(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
+    first, second = _short_runs(spec, planner, obtain, 2)
+    failure = _failed([first, second])
+    if failure:
+        return failure
+    if not first.series:
+        return "the short run logged no metrics, so there is nothing to compare"
+    a, b = list(first.series), list(second.series)
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if _canonical(x) != _canonical(y):
+            diff = sorted(
+                k
+                for k in set(x) | set(y)
+                if _canonical_value(x.get(k)) != _canonical_value(y.get(k))
+            )
+            return (
+                f"seed 0 run twice gave different metrics at point {i + 1} "
+                f"({', '.join(f'{k}: {x.get(k)!r} vs {y.get(k)!r}' for k in diff[:4])}); "
+                "look for unseeded randomness or non-deterministic ops (deterministic: true in environment:)"
+            )
+    if len(a) != len(b):
+        return f"seed 0 run twice logged {len(a)} and {len(b)} points"
+    return None
+
+
+def _finite(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
+    (record,) = _short_runs(spec, planner, obtain, 1)
+    failure = _failed([record])
+    if failure:
+        return failure
+    for point in record.series:
+        for key, value in point.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                where = ", ".join(
+                    f"{axis} {point[axis]}" for axis in ("epoch", "step") if axis in point
+                )
+                return f"{key} is {value} at {where or 'a logged point'} within {planner.cfg.smoke_steps} steps"
+    return None
+
+
+def _overlap(check: SanityCheck, spec: PaperSpec) -> str | None:
+    from pytest_repro import data
+
+    args = dict(check.args)
+    name = args.get("data")
+    if not name and len(spec.data) == 1:
+        name = spec.data[0].name
+    try:
+        source = spec.data_source(str(name))
+    except KeyError:
+        known = ", ".join(s.name for s in spec.data) or "none"
+        return f"needs data: NAME naming one of the paper's data sources ({known})"
+    value, _ = data.load(source, spec.folder)
+    train_key, test_key = args.get("train", "train"), args.get("test", "test")
+    try:
+        train, test = value[train_key], value[test_key]
+    except (KeyError, TypeError, IndexError):
+        keys = ", ".join(map(str, value)) if hasattr(value, "keys") else type(value).__name__
+        return f"data source {name} has no splits {train_key!r}/{test_key!r} (it has: {keys}); set train: and test:"
+    report = data.train_test_overlap(train, test, names=(str(train_key), str(test_key)))
+    allowed = int(args.get("max", 0))
+    if report.overlap > allowed:
+        return (
+            f"{report.overlap} of {report.n_b} {test_key} examples also occur in {train_key} "
+            f"(e.g. rows {list(report.examples)[:5]}); the test score would be inflated"
+        )
+    return None
+
+
+def _canonical(point: Any) -> Any:
+    return {k: _canonical_value(v) for k, v in dict(point).items()}
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return value
+
+
+def _indent(text: str) -> str:
+    return "\n".join("      " + line for line in text.splitlines())
