@@ -1,0 +1,50 @@
+"""Statistics for reproduction verdicts: intervals over seeds, decision rules, adaptive seeds.
+
+The public names are re-exported here. A verdict for an absolute claim::
+
+    from pytest_repro.stats import decide_absolute
+    verdict = decide_absolute([0.981, 0.984, 0.979], paper=0.982, tolerance=0.01)
+    verdict.outcome        # "matched"
+
+The rules are written out for users in ``docs/statistics.md``. This package imports
+``scipy.special``; nothing imports it when the plugin loads.
+"""
+
+from __future__ import annotations
+
+from pytest_repro.stats.adaptive import (
+    Schedule,
+    decide_sequential,
+    decide_sequential_comparative,
+    schedule_for,
+)
+from pytest_repro.stats.model import (
+    DEFAULT_SEED,
+    Better,
+    Interval,
+    Method,
+    Outcome,
+    PaperSpread,
+    SpreadKind,
+    Statistic,
+    Verdict,
+)
+from pytest_repro.stats.verdicts import decide_absolute, decide_comparative
+
+__all__ = [
+    "DEFAULT_SEED",
+    "Better",
+    "Interval",
+    "Method",
+    "Outcome",
+    "PaperSpread",
+    "Schedule",
+    "SpreadKind",
+    "Statistic",
+    "Verdict",
+    "decide_absolute",
+    "decide_comparative",
+    "decide_sequential",
+    "decide_sequential_comparative",
+    "schedule_for",
+]

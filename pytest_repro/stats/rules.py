@@ -1,0 +1,329 @@
+"""The decision rules on arrays: intervals to outcomes, spread floors, seeds needed.
+
+:mod:`.verdicts` applies these to one claim; :mod:`.simulate` applies the very same
+functions to many simulated reproductions at once, which is how the error rates in
+``docs/statistics.md`` are measured.
+
+Outcomes are coded as small integers (index into :data:`OUTCOME_CODES`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pytest_repro.stats.intervals import mean_sd, pooled_sd, t_quantile, welch
+from pytest_repro.stats.model import MAX_SEEDS_NEEDED, Better, Outcome
+
+FloatArray = NDArray[np.float64]
+CodeArray = NDArray[np.int8]
+
+OUTCOME_CODES: tuple[Outcome, ...] = ("matched", "gap", "exceeded", "disagreement", "inconclusive")
+MATCHED, GAP, EXCEEDED, DISAGREEMENT, INCONCLUSIVE = range(5)
+
+FloorSource = Literal["resolution", "examples", "tolerance", "margin", "estimate"]
+
+#: Without a known resolution, the floor is this fraction of the tolerance (or margin).
+FALLBACK_FLOOR_FRACTION = 0.1
+#: Seeds at or below this count borrow the paper's spread (when the paper gives one).
+MAX_SEEDS_POOLED = 4
+
+
+def outcome_of(code: int) -> Outcome:
+    return OUTCOME_CODES[code]
+
+
+def classify_absolute(
+    low: ArrayLike,
+    high: ArrayLike,
+    *,
+    paper: float,
+    tolerance: float,
+    better: Better,
+    disagreement: float,
+) -> CodeArray:
+    """Outcome codes for intervals ``[low, high]`` against ``paper ± tolerance``.
+
+    In order: *disagreement* if the interval lies entirely beyond
+    ``paper ± disagreement·tolerance`` (either side); *matched* if it lies inside the
+    band ``[paper - tol, paper + tol]`` (ends included); entirely below the band is a
+    *gap* when higher is better and *exceeded* when lower is better, entirely above
+    is the reverse, and with ``better="none"`` both are a gap; anything else is
+    *inconclusive*.
+    """
+    lo = np.asarray(low, dtype=np.float64)
+    hi = np.asarray(high, dtype=np.float64)
+    out = np.full(np.broadcast(lo, hi).shape, INCONCLUSIVE, dtype=np.int8)
+    below = hi < paper - tolerance
+    above = lo > paper + tolerance
+    below_code = {"higher": GAP, "lower": EXCEEDED, "none": GAP}[better]
+    above_code = {"higher": EXCEEDED, "lower": GAP, "none": GAP}[better]
+    out[below] = below_code
+    out[above] = above_code
+    out[(lo >= paper - tolerance) & (hi <= paper + tolerance)] = MATCHED
+    far = (hi < paper - disagreement * tolerance) | (lo > paper + disagreement * tolerance)
+    out[far] = DISAGREEMENT
+    return out
+
+
+def classify_comparative(
+    low: ArrayLike,
+    high: ArrayLike,
+    *,
+    margin: float,
+    paper_delta: float | None,
+    tolerance: float | None,
+    disagreement: float,
+) -> CodeArray:
+    """Outcome codes for intervals on the improvement of A over B.
+
+    Without the paper's improvement: *disagreement* if the interval lies entirely below
+    0 (the claimed direction is reversed with confidence); *matched* if it lies
+    entirely above ``margin``; *gap* if ``margin > 0`` and the interval lies entirely
+    below ``margin`` (A may beat B, but by less than claimed); else *inconclusive*.
+
+    With ``paper_delta`` and ``tolerance``: the absolute rules on the improvement (higher
+    is better), and an interval entirely below 0 when the paper claims a positive
+    improvement is a *disagreement*.
+    """
+    lo = np.asarray(low, dtype=np.float64)
+    hi = np.asarray(high, dtype=np.float64)
+    if paper_delta is not None and tolerance is not None:
+        out = classify_absolute(
+            lo,
+            hi,
+            paper=paper_delta,
+            tolerance=tolerance,
+            better="higher",
+            disagreement=disagreement,
+        )
+        if paper_delta > 0:
+            out[hi < 0] = DISAGREEMENT
+        return out
+    out = np.full(np.broadcast(lo, hi).shape, INCONCLUSIVE, dtype=np.int8)
+    if margin > 0:
+        out[hi < margin] = GAP
+    out[lo > margin] = MATCHED
+    out[hi < 0] = DISAGREEMENT
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Floor:
+    """The smallest spread (sd) a claim's values are taken to have.
+
+    ``source`` says where it came from. A known step (``resolution``, or ``1/N`` from
+    ``N`` per-example outcomes) replaces any smaller sd; a floor derived from the
+    tolerance, margin or estimate is a last resort and replaces only an sd of exactly
+    zero (every seed gave the same value).
+    """
+
+    value: float
+    source: FloorSource
+
+    @property
+    def known_step(self) -> bool:
+        return self.source in ("resolution", "examples")
+
+    def binds(self, sd: FloatArray) -> NDArray[np.bool_]:
+        """Where the floor replaces ``sd``."""
+        if self.known_step:
+            return np.asarray(sd < self.value)
+        return np.asarray(sd <= 0.0)
+
+    def apply(self, sd: FloatArray) -> FloatArray:
+        return np.where(self.binds(sd), self.value, sd)
+
+    def describe(self) -> str:
+        what = {
+            "resolution": "the metric's resolution",
+            "examples": "1/N for N per-example outcomes",
+            "tolerance": f"tolerance x {FALLBACK_FLOOR_FRACTION:g}, no resolution given",
+            "margin": f"margin x {FALLBACK_FLOOR_FRACTION:g}, no resolution given",
+            "estimate": f"|estimate| x {FALLBACK_FLOOR_FRACTION:g}, no resolution given",
+        }[self.source]
+        return f"{self.value:.6g} ({what})"
+
+
+def _tiny_to_zero(sd: FloatArray, x: FloatArray) -> FloatArray:
+    """Treat an sd that is only rounding noise (all values equal to a few ulps) as 0."""
+    scale = np.max(np.abs(x), axis=-1) if x.size else np.zeros(sd.shape)
+    eps = 8.0 * np.finfo(np.float64).eps * np.maximum(scale, 1e-300)
+    return np.where(np.isfinite(sd) & (sd <= eps), 0.0, sd)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TBounds:
+    """Student-t intervals for rows of seeds: estimate, bounds per level, and the spread used."""
+
+    estimate: FloatArray  # (rows,)
+    low: FloatArray  # (levels, rows)
+    high: FloatArray  # (levels, rows)
+    sd: FloatArray  # (rows,) the sd behind the interval (after pooling and floor)
+    own_sd: FloatArray  # (rows,) the seeds' own sd (rounding noise taken as 0; nan at n = 1)
+    df: FloatArray  # (rows,)
+    floored: NDArray[np.bool_]  # (rows,) where the floor replaced the sd
+    pooled: bool
+
+
+def t_sd_df(
+    own_sd: FloatArray,
+    n: NDArray[np.int64] | int,
+    *,
+    spread_sd: float | None,
+    spread_m: int | None,
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """The sd and df a mean over ``n`` seeds uses: ``(sd, df, pooled)``, elementwise.
+
+    With the paper's sd (from ``spread_m`` runs) and ``n <= 4``, the pooled sd
+    ``max(pooled, own)`` with ``df = n + m - 2`` (at ``n = 1``: the paper's sd with
+    ``df = m - 1``); otherwise the seeds' own sd with ``df = n - 1``.
+    """
+    n_arr = np.asarray(n, dtype=np.int64)
+    own = np.asarray(own_sd, dtype=np.float64)
+    own_b, n_b = np.broadcast_arrays(own, n_arr)
+    sd = own_b.astype(np.float64).copy()
+    df = (n_b - 1).astype(np.float64)
+    use_pool = np.zeros(sd.shape, dtype=bool)
+    if spread_sd is not None and spread_m is not None:
+        use_pool = n_b <= MAX_SEEDS_POOLED
+        for k in np.unique(n_b[use_pool]):
+            where = use_pool & (n_b == k)
+            p_sd, p_df = pooled_sd(own_b[where], int(k), spread_sd, spread_m)
+            sd[where] = p_sd
+            df[where] = p_df
+    return sd, df, use_pool
+
+
+def absolute_t(
+    x: ArrayLike,
+    levels: tuple[float, ...],
+    *,
+    spread_sd: float | FloatArray | None = None,
+    spread_m: int | None = None,
+    floor: Floor | None = None,
+) -> TBounds:
+    """Student-t (or pooled) intervals on each row's seed mean, floor applied.
+
+    ``x`` is ``(rows, n)``. With one seed and no paper spread the interval is
+    unbounded (``±inf``): one value carries no spread. ``spread_sd`` may hold one
+    paper sd per row (simulations draw the paper's runs too).
+    """
+    arr = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    n = arr.shape[1]
+    mean, own = mean_sd(arr)
+    own = _tiny_to_zero(own, arr)
+    pooled = spread_sd is not None and spread_m is not None and n <= MAX_SEEDS_POOLED
+    if pooled and spread_sd is not None and spread_m is not None:
+        sd, df_int = pooled_sd(own, n, spread_sd, spread_m)
+        df = np.full(sd.shape, float(df_int))
+    else:
+        sd, df = own, np.full(own.shape, float(n - 1))
+    floored = np.zeros(sd.shape, dtype=bool)
+    if floor is not None:
+        floored = floor.binds(sd) & np.isfinite(sd)
+        sd = np.where(floored, floor.value, sd)
+    se = sd / math.sqrt(n)
+    low = np.empty((len(levels), arr.shape[0]))
+    high = np.empty_like(low)
+    for k, level in enumerate(levels):
+        h = t_quantile(level, df) * se
+        h = np.where(np.isfinite(h), h, np.inf)
+        low[k] = mean - h
+        high[k] = mean + h
+    return TBounds(
+        estimate=mean,
+        low=low,
+        high=high,
+        sd=sd,
+        own_sd=own,
+        df=df,
+        floored=floored,
+        pooled=pooled,
+    )
+
+
+def welch_t(
+    a: ArrayLike,
+    b: ArrayLike,
+    levels: tuple[float, ...],
+    *,
+    floor: Floor | None = None,
+) -> TBounds:
+    """Welch intervals on ``mean(a) - mean(b)`` for each row; each arm's sd floored."""
+    arr_a = np.atleast_2d(np.asarray(a, dtype=np.float64))
+    arr_b = np.atleast_2d(np.asarray(b, dtype=np.float64))
+    n_a, n_b = arr_a.shape[1], arr_b.shape[1]
+    mean_a, sd_a = mean_sd(arr_a)
+    mean_b, sd_b = mean_sd(arr_b)
+    sd_a = _tiny_to_zero(sd_a, arr_a)
+    sd_b = _tiny_to_zero(sd_b, arr_b)
+    floored = np.zeros(sd_a.shape, dtype=bool)
+    if floor is not None:
+        fa, fb = floor.binds(sd_a), floor.binds(sd_b)
+        # A floor from the tolerance only steps in when the difference has no spread at all.
+        if not floor.known_step:
+            fa = fa & (sd_b <= 0)
+            fb = fb & (sd_a <= 0)
+        floored = fa | fb
+        sd_a = np.where(fa, floor.value, sd_a)
+        sd_b = np.where(fb, floor.value, sd_b)
+    diff, se, df = welch(mean_a, sd_a, n_a, mean_b, sd_b, n_b)
+    low = np.empty((len(levels), arr_a.shape[0]))
+    high = np.empty_like(low)
+    for k, level in enumerate(levels):
+        h = t_quantile(level, df) * se
+        low[k] = diff - h
+        high[k] = diff + h
+    return TBounds(
+        estimate=diff,
+        low=low,
+        high=high,
+        sd=np.sqrt(sd_a**2 + sd_b**2),
+        own_sd=np.sqrt(sd_a**2 + sd_b**2),
+        df=df,
+        floored=floored,
+        pooled=False,
+    )
+
+
+def first_decided(codes: CodeArray, ns: NDArray[np.int64]) -> int | None:
+    """The first ``n`` in ``ns`` whose code is decided, or ``None``."""
+    hit = np.flatnonzero(codes != INCONCLUSIVE)
+    return int(ns[hit[0]]) if hit.size else None
+
+
+def candidate_seeds(start: int) -> NDArray[np.int64]:
+    return np.arange(start, MAX_SEEDS_NEEDED + 1, dtype=np.int64)
+
+
+def halfwidths_t(
+    sd: float,
+    ns: NDArray[np.int64],
+    level: float,
+    *,
+    spread_sd: float | None = None,
+    spread_m: int | None = None,
+    floor: Floor | None = None,
+) -> FloatArray:
+    """Half-widths of the (pooled) t interval at each seed count in ``ns``, for a fixed sd."""
+    own = np.full(ns.shape, sd, dtype=np.float64)
+    sds, dfs, _ = t_sd_df(own, ns, spread_sd=spread_sd, spread_m=spread_m)
+    if floor is not None:
+        sds = floor.apply(sds)
+    return np.asarray(t_quantile(level, dfs) * sds / np.sqrt(ns), dtype=np.float64)
+
+
+def halfwidths_welch(sd_a: float, sd_b: float, ns: NDArray[np.int64], level: float) -> FloatArray:
+    """Welch half-widths with ``n`` seeds in each arm, for fixed arm sds."""
+    n = ns.astype(np.float64)
+    va = sd_a**2 / n
+    vb = sd_b**2 / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = (va + vb) ** 2 / ((va**2 + vb**2) / (n - 1))
+    df = np.where(np.isfinite(df), df, n - 1)
+    return np.asarray(t_quantile(level, df) * np.sqrt(va + vb), dtype=np.float64)
