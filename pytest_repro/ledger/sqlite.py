@@ -1,0 +1,475 @@
+"""The run ledger on disk: one SQLite file shared by xdist workers and sessions.
+
+Concurrency: the WAL journal (readers never block the writer), a generous busy
+timeout, every write inside ``BEGIN IMMEDIATE`` (the write lock is taken up front, so
+two writers never deadlock upgrading a read), and retries with backoff while SQLite
+still answers "database is locked". Opening (create, check, migrate, move aside) is
+serialized by a lock file next to the ledger, ``<name>.lock``.
+
+Durability: ``synchronous=FULL``; a ``put`` that returned survives a crash and a power
+cut. It costs one fsync, nothing next to the run it stores.
+
+The file format and its migrations live in :mod:`pytest_repro.ledger.schema`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import socket
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+
+import filelock
+
+from pytest_repro import __version__
+from pytest_repro.errors import LedgerError, ReproWarning
+from pytest_repro.ledger import schema
+from pytest_repro.ledger.owner import Owner, owner_gone
+from pytest_repro.ledger.schema import (
+    COLUMNS,
+    OWNER_COLUMNS,
+    RECORD_COLUMNS,
+    decode_row,
+    encode_row,
+)
+from pytest_repro.ledger.store import (
+    DEFAULT_MAX_AGE,
+    PRUNABLE_STATUSES,
+    RunStore,
+    check_keys,
+    normalize_statuses,
+)
+from pytest_repro.records import RunRecord
+
+_T = TypeVar("_T")
+
+_STARTED_AT: Final = RECORD_COLUMNS.index("started_at")
+_SELECT: Final = f"SELECT {', '.join(RECORD_COLUMNS)} FROM runs"
+_INSERT: Final = f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_SET_RECORD: Final = ", ".join(f"{c} = excluded.{c}" for c in RECORD_COLUMNS[1:])
+_SET_OWNER: Final = ", ".join(f"{c} = excluded.{c}" for c in OWNER_COLUMNS)
+# A put keeps the owner that began the run; a begin takes the run over, unless it is ok.
+_PUT: Final = f"{_INSERT} ON CONFLICT (run_id) DO UPDATE SET {_SET_RECORD}"
+_BEGIN: Final = (
+    f"{_INSERT} ON CONFLICT (run_id) DO UPDATE SET {_SET_RECORD}, {_SET_OWNER} "
+    "WHERE runs.status != 'ok'"
+)
+_NEWEST_FIRST: Final = "PARTITION BY cache_key ORDER BY started_at DESC, rowid DESC"
+_CHUNK: Final = 500  # keys per query: far below every SQLite build's variable limit
+
+ErrorKind = Literal["corrupt", "busy", "access", "other"]
+
+
+class SQLiteLedger(RunStore):
+    """The run ledger in one SQLite file, created with its parent folders.
+
+    Safe to share between threads, processes (xdist workers) and sessions. A file
+    that is not a usable ledger is moved aside to ``<name>.corrupt-<timestamp>`` with a
+    :class:`~pytest_repro.errors.ReproWarning` and a fresh ledger is started; a location
+    that cannot be written raises :class:`~pytest_repro.errors.LedgerError`.
+
+    Example::
+
+        with SQLiteLedger(Path(".repro/ledger.sqlite")) as ledger:
+            ledger.recover_interrupted()
+            record = ledger.get(cache_key)
+            if record is None:
+                ledger.begin(pending)
+                ledger.put(execute(pending))
+    """
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 60.0) -> None:
+        self.path = Path(os.path.abspath(path))
+        self._busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        self._inherited: list[sqlite3.Connection] = []  # kept open across fork, never used
+        self._closed = False
+        self._check_location()
+        with self._opening_lock():
+            self._conn = self._open()
+        self._pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"SQLiteLedger({str(self.path)!r})"
+
+    # -- reads -------------------------------------------------------------------------------
+    def get_many(self, cache_keys: Iterable[str]) -> dict[str, RunRecord]:
+        keys = list(dict.fromkeys(check_keys(cache_keys)))
+        newest: dict[str, Sequence[Any]] = {}
+        for chunk in _chunks(keys):
+            sql = (
+                f"{_SELECT} WHERE status = 'ok' AND cache_key IN ({_marks(chunk)}) "
+                "ORDER BY started_at, rowid"
+            )
+            for row in self._fetch("look up runs", sql, chunk):
+                newest[row[1]] = row  # rows come oldest first: the last one wins
+        return {key: decode_row(newest[key]) for key in keys if key in newest}
+
+    def by_id(self, run_id: str) -> RunRecord | None:
+        rows = self._fetch("look up a run", f"{_SELECT} WHERE run_id = ?", [run_id])
+        return decode_row(rows[0]) if rows else None
+
+    def records(
+        self,
+        *,
+        paper_path: str | None = None,
+        paper_id: str | None = None,
+        cache_keys: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> Iterator[RunRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("paper_path", paper_path), ("paper_id", paper_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if statuses is not None:
+            wanted = normalize_statuses(statuses)
+            where.append(f"status IN ({_marks(wanted)})")
+            params.extend(wanted)
+        chunks: list[list[str] | None] = [None]
+        if cache_keys is not None:
+            chunks = list(_chunks(list(dict.fromkeys(check_keys(cache_keys)))))
+        rows: list[Sequence[Any]] = []
+        for chunk in chunks:  # no chunk at all for an empty key list: no records
+            clauses, args = list(where), list(params)
+            if chunk is not None:
+                clauses.append(f"cache_key IN ({_marks(chunk)})")
+                args.extend(chunk)
+            sql = f"SELECT {', '.join(RECORD_COLUMNS)}, rowid FROM runs"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            rows.extend(self._fetch("list runs", sql + " ORDER BY started_at, rowid", args))
+        if len(chunks) > 1:
+            rows.sort(key=lambda row: (row[_STARTED_AT], row[-1]))
+        return (decode_row(row[:-1]) for row in rows)
+
+    # -- writes ------------------------------------------------------------------------------
+    def put(self, record: RunRecord) -> None:
+        self.put_many([record])
+
+    def put_many(self, records: Iterable[RunRecord]) -> int:
+        """Store all ``records`` in one transaction: all of them or, on error, none."""
+        owner = Owner.current()
+        rows = [encode_row(record, owner) for record in records]
+        if rows:
+            self._write("store runs", lambda conn: conn.executemany(_PUT, rows))
+        return len(rows)
+
+    def begin(self, record: RunRecord) -> RunRecord:
+        running = replace(record, status="running", started_at=record.started_at or time.time())
+        row = encode_row(running, Owner.current())
+
+        def begin_row(conn: sqlite3.Connection) -> None:
+            if conn.execute(_BEGIN, row).rowcount == 0:
+                raise LedgerError(
+                    f"run {record.run_id!r} already finished ok in {self.path}; "
+                    "give a new run its own run_id"
+                )
+
+        self._write("begin a run", begin_row)
+        return running
+
+    def recover_interrupted(self, *, max_age: float = DEFAULT_MAX_AGE) -> list[str]:
+        host, now = socket.gethostname(), time.time()
+
+        def mark(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT run_id, owner_host, owner_pid, owner_started_at, started_at FROM runs "
+                "WHERE status = 'running' ORDER BY started_at, rowid"
+            ).fetchall()
+            gone: list[tuple[str, str]] = []
+            for run_id, owner_host, owner_pid, owner_started_at, started_at in rows:
+                why = owner_gone(
+                    owner_host=owner_host,
+                    owner_pid=owner_pid,
+                    owner_started_at=owner_started_at,
+                    run_started_at=started_at,
+                    host=host,
+                    now=now,
+                    max_age=max_age,
+                )
+                if why is not None:
+                    gone.append((why, run_id))
+            conn.executemany(
+                "UPDATE runs SET status = 'interrupted', "
+                "error = CASE WHEN error IS NULL OR error = '' THEN ? ELSE error END "
+                "WHERE run_id = ? AND status = 'running'",
+                gone,
+            )
+            return [run_id for _, run_id in gone]
+
+        return self._write("recover interrupted runs", mark)
+
+    def prune(
+        self,
+        keep_per_key: int = 1,
+        statuses: Iterable[str] = PRUNABLE_STATUSES,
+        older_than: float | None = None,
+    ) -> int:
+        if keep_per_key < 0:
+            raise ValueError(f"keep_per_key must be 0 or more, got {keep_per_key}")
+        wanted = normalize_statuses(statuses)
+        if "running" in wanted:
+            raise ValueError("prune never deletes running runs; call recover_interrupted() first")
+        if not wanted:
+            return 0
+        cutoff = None if older_than is None else time.time() - older_than
+        sql = f"""
+            DELETE FROM runs WHERE run_id IN (
+                SELECT run_id FROM (
+                    SELECT run_id, started_at, ROW_NUMBER() OVER ({_NEWEST_FIRST}) AS age_rank
+                    FROM runs WHERE status IN ({_marks(wanted)})
+                ) WHERE age_rank > ? AND (? IS NULL OR started_at < ?)
+            ) AND run_id NOT IN (
+                SELECT run_id FROM (
+                    SELECT run_id, ROW_NUMBER() OVER ({_NEWEST_FIRST}) AS age_rank
+                    FROM runs WHERE status = 'ok'
+                ) WHERE age_rank = 1
+            )
+        """
+        params = (*wanted, keep_per_key, cutoff, cutoff)
+        return self._write("prune runs", lambda conn: conn.execute(sql, params).rowcount)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                if self._pid == os.getpid():  # a forked child leaves the parent's connection be
+                    self._conn.close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise LedgerError(f"the run ledger {self.path} is closed")
+        if self._pid != os.getpid():
+            # A SQLite connection must not cross fork(). Keep the inherited one referenced
+            # (closing it here could disturb the parent's locks) and open our own.
+            self._inherited.append(self._conn)
+            self._conn = self._connect()
+            _configure(self._conn)
+            self._pid = os.getpid()
+        return self._conn
+
+    def _fetch(self, what: str, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        with self._lock:
+            try:
+                return self._retry(lambda: self._connection().execute(sql, params).fetchall())
+            except sqlite3.Error as exc:
+                raise self._error(exc, what) from exc
+
+    def _write(self, what: str, change: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            try:
+                return self._retry(lambda: _transaction(self._connection(), change))
+            except sqlite3.Error as exc:
+                raise self._error(exc, what) from exc
+
+    def _retry(self, attempt: Callable[[], _T]) -> _T:
+        """``attempt()``, again with backoff while SQLite reports the database busy."""
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.002
+        while True:
+            try:
+                return attempt()
+            except sqlite3.Error as exc:
+                if _error_kind(exc) != "busy" or time.monotonic() >= deadline:
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.25)
+
+    def _check_location(self) -> None:
+        if self.path.is_dir():
+            raise self._unwritable("it is a directory, not a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._unwritable(f"cannot create {self.path.parent} ({exc})") from exc
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise self._unwritable(f"{self.path.parent} is not writable")
+        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            raise self._unwritable("the file is not both readable and writable")
+
+    @contextlib.contextmanager
+    def _opening_lock(self) -> Iterator[None]:
+        lock = filelock.FileLock(f"{self.path}.lock", timeout=self._busy_timeout)
+        try:
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise LedgerError(
+                f"another process held {lock.lock_file} for {self._busy_timeout:.0f} s while "
+                f"opening the run ledger {self.path}; wait for it, or use --repro-ledger=PATH"
+            ) from exc
+        except OSError as exc:
+            raise self._unwritable(f"cannot create the lock file {lock.lock_file} ({exc})") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _open(self) -> sqlite3.Connection:
+        """A checked, migrated connection; an unusable file is moved aside once."""
+        reason = schema.header_problem(self.path)
+        for attempt in range(2):
+            if reason is None:
+                conn = self._connect()
+                try:
+                    reason = self._check(conn)
+                except BaseException:
+                    conn.close()
+                    raise
+                if reason is None:
+                    return conn
+                conn.close()
+            if attempt == 0:
+                self._move_aside(reason)
+                reason = None
+        raise LedgerError(f"a fresh run ledger at {self.path} is unusable: {reason}")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(
+                self.path,
+                timeout=self._busy_timeout,
+                isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
+                check_same_thread=False,  # guarded by self._lock
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open the ledger") from exc
+
+    def _check(self, conn: sqlite3.Connection) -> str | None:
+        """Why ``conn``'s file is not a usable ledger (None: it is, migrated if needed)."""
+        try:
+            state = self._retry(lambda: schema.inspect(conn))
+            problem = schema.file_problem(state)
+            if problem is not None:
+                return problem
+            if state.version > len(schema.MIGRATIONS):
+                raise self._newer(state.version, schema.schema_writer(conn))
+            if state.version < len(schema.MIGRATIONS):
+                self._retry(lambda: _transaction(conn, schema.migrate))
+            missing = schema.missing_schema(conn)
+            if missing is not None:
+                return missing  # checked before anything below writes to the file
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
+            _configure(conn)
+        except sqlite3.Error as exc:
+            if _error_kind(exc) == "corrupt":
+                return str(exc)
+            raise self._error(exc, "open the ledger") from exc
+        return None
+
+    def _newer(self, version: int, writer: str | None) -> LedgerError:
+        by = f"pytest-repro {writer}" if writer else "a newer pytest-repro"
+        return LedgerError(
+            f"the run ledger {self.path} has schema version {version}, written by {by}; "
+            f"this pytest-repro {__version__} reads schema version "
+            f"{len(schema.MIGRATIONS)} at most. Upgrade pytest-repro (pip install -U "
+            "pytest-repro), or use another ledger with --repro-ledger=PATH."
+        )
+
+    def _move_aside(self, reason: str) -> None:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-journal"):  # a stale journal must not meet a fresh ledger
+                companion = Path(f"{self.path}{suffix}")
+                if companion.exists():
+                    os.replace(companion, Path(f"{aside}{suffix}"))
+            Path(f"{self.path}-shm").unlink(missing_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"the run ledger {self.path} is unusable ({reason}) and could not be moved "
+                f"aside to {aside} ({exc}); move or delete it, or use --repro-ledger=PATH"
+            ) from exc
+        warnings.warn(
+            ReproWarning(
+                f"the run ledger {self.path} was unusable ({reason}); moved it aside to "
+                f"{aside} and started a fresh ledger. Its runs will run again; inspect or "
+                f"delete {aside}."
+            ),
+            stacklevel=4,  # _move_aside < _open < __init__ < the caller
+        )
+
+    def _unwritable(self, reason: str) -> LedgerError:
+        return LedgerError(
+            f"cannot use the run ledger at {self.path}: {reason}. Fix the permissions of "
+            f"{self.path.parent}, or point pytest-repro at a writable file with "
+            "--repro-ledger=PATH."
+        )
+
+    def _error(self, exc: sqlite3.Error, what: str) -> LedgerError:
+        kind = _error_kind(exc)
+        if kind == "access":
+            return self._unwritable(f"could not {what} ({exc})")
+        if kind == "corrupt":
+            return LedgerError(
+                f"could not {what}: the run ledger {self.path} is damaged ({exc}). The next "
+                "session moves it aside and starts afresh; or use --repro-ledger=PATH."
+            )
+        if kind == "busy":
+            return LedgerError(
+                f"could not {what}: the run ledger {self.path} stayed locked by another "
+                f"process for {self._busy_timeout:.0f} s ({exc}); is a process stuck?"
+            )
+        return LedgerError(f"could not {what} in the run ledger {self.path}: {exc}")
+
+
+def _transaction(conn: sqlite3.Connection, change: Callable[[sqlite3.Connection], _T]) -> _T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = change(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def _error_kind(exc: sqlite3.Error) -> ErrorKind:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if isinstance(code, int):
+        primary = code & 0xFF
+        if primary in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+            return "corrupt"
+        if primary in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+            return "busy"
+        if primary in (3, 8, 10, 13, 14):  # PERM, READONLY, IOERR, FULL, CANTOPEN
+            return "access"
+        return "other"
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return "corrupt"
+    if "locked" in text or "busy" in text:
+        return "busy"
+    if any(s in text for s in ("readonly", "unable to open", "disk i/o", "full", "permission")):
+        return "access"
+    return "other"
+
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
