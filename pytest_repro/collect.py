@@ -99,7 +99,7 @@ class SpecErrorItem(_ReproItem):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, SpecError):
             count = len(excinfo.value.problems)
-            head = f"{self.path.name} has {count} problem{'s' if count != 1 else ''}; none of its claims can run:"
+            head = f"{excinfo.value.path} has {count} problem{'s' if count != 1 else ''}; none of its claims can run:"
             return head + "\n" + str(excinfo.value)
         return str(super().repr_failure(excinfo))
 

@@ -254,9 +254,7 @@ class Evaluator:
             paper_spread=spread,
             statistic=claim.statistic,
             resolution=claim.resolution,
-            examples=[list(e) for e in only.examples]
-            if only.examples is not None and method == "hierarchical"
-            else None,
+            examples=[list(e) for e in only.examples] if only.examples is not None else None,
         )
         if method == "hierarchical" and only.examples is None:
             raise StatsError(
@@ -415,7 +413,7 @@ def _failed_runs(failed: Sequence[RunRecord], total: int) -> str:
         lines.append(
             f"  seed {record.seed} ({record.run_id}): {record.status}: {record.error or 'no error message'}"
         )
-        tail = [ln for ln in record.output_tail.splitlines() if ln.strip()][-8:]
+        tail = [ln for ln in record.output_tail.splitlines() if ln.strip()][-12:]
         if tail:
             lines.append("    last output:")
             lines.extend(f"      {ln}" for ln in tail)

@@ -9,6 +9,7 @@ the same variant therefore share runs, and editing a claim never re-trains.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import sys
@@ -23,7 +24,8 @@ from pytest_repro.spec.schema import PaperSpec, Variant
 from pytest_repro.spec.serial import data_source_to_json
 
 KEY_VERSION = 1
-#: Not part of a paper's code: specs and prose are read by the plugin, not by runs.
+#: Not part of a paper's code: specs and prose are read by the plugin, not by runs, and
+#: what runs write (logs, checkpoints, output folders) must not invalidate the runs themselves.
 _SKIP_DIRS = {
     "__pycache__",
     ".repro",
@@ -32,9 +34,16 @@ _SKIP_DIRS = {
     ".mypy_cache",
     ".ruff_cache",
     "node_modules",
+    "outputs",
+    "runs",
+    "wandb",
+    "lightning_logs",
+    "checkpoints",
+    "mlruns",
 }
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".md")
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".md", ".log", ".pt", ".pth", ".ckpt")
 _SKIP_FILES = {"paper.yaml"}
+IGNORE_FILE = ".reproignore"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,8 +83,10 @@ def variant_key(config: Mapping[str, Any]) -> str:
 def code_hash(folder: Path) -> str:
     """sha256 over the relative paths and contents of the paper folder's files.
 
-    Skips ``paper.yaml``, Markdown (``results.md``, ``README.md``), caches and
-    hidden files, so regenerating a report never invalidates runs.
+    Skips ``paper.yaml``, Markdown (``results.md``, ``README.md``), caches, hidden
+    files, logs, checkpoints and the usual output folders, so regenerating a report or a
+    run writing its outputs never invalidates runs. A ``.reproignore`` file in the
+    folder adds glob patterns (one per line, matched against paths relative to the folder).
     """
     digest = hashlib.sha256()
     for path in sorted(_code_files(folder)):
@@ -89,14 +100,27 @@ def code_hash(folder: Path) -> str:
 
 
 def _code_files(folder: Path) -> list[Path]:
+    patterns = _ignore_patterns(folder)
     out = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
         for name in files:
             if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
                 continue
-            out.append(Path(root) / name)
+            path = Path(root) / name
+            rel = path.relative_to(folder).as_posix()
+            if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns):
+                continue
+            out.append(path)
     return out
+
+
+def _ignore_patterns(folder: Path) -> list[str]:
+    path = folder / IGNORE_FILE
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
 
 
 def requirement_names(spec: PaperSpec) -> tuple[str, ...]:

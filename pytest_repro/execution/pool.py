@@ -31,6 +31,7 @@ from pytest_repro.seeding import deterministic_env
 
 WORKER_MODULE = "pytest_repro.execution.worker"
 START_TIMEOUT = 120.0
+MEMORY_POLL = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,41 +202,39 @@ class ProcessPool:
         self.started = 0
         self._closed = False
 
-    def execute(self, task: Mapping[str, Any], key: PoolKey, timeout: float | None) -> Outcome:
-        """Run ``task`` on a worker of ``key``; blocks until it ends, times out or the worker dies."""
+    def execute(
+        self, task: Mapping[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+    ) -> Outcome:
+        """Run ``task`` on a worker of ``key``; blocks until it ends, times out or the worker dies.
+
+        ``memory`` (bytes) caps the resident memory of the run's process group; a run past
+        it is stopped and recorded as ``killed``, like the kernel's out-of-memory killer would.
+        """
         with self._slots:
             worker, fresh = self._checkout(key)
             started = time.time()
             try:
                 if not worker.ready:
                     worker.wait_ready()
+                started = time.time()
                 worker.send(task)
                 deadline = None if timeout is None else time.monotonic() + timeout
-                result = worker.receive(deadline)
+                result, stop = self._wait(worker, deadline, memory)
             except WorkerDied as died:
                 self._discard(worker)
                 return _died_outcome(died.returncode, started, fresh)
             except TimeoutError as exc:
                 self._discard(worker)
-                return Outcome(
-                    status="crashed",
-                    error=str(exc),
-                    started_at=started,
-                    ended_at=time.time(),
-                    worker_started=fresh,
-                )
+                return _outcome("crashed", str(exc), started, fresh)
             except BaseException:
                 self._discard(worker, kill=True)
                 raise
             if result is None:
                 self._discard(worker, kill=True)
-                return Outcome(
-                    status="timeout",
-                    error=f"the run was stopped after its timeout of {_duration(timeout or 0)}",
-                    started_at=started,
-                    ended_at=time.time(),
-                    worker_started=fresh,
-                )
+                if stop is not None:
+                    return _outcome("killed", stop, started, fresh)
+                return _outcome("timeout", f"the run was stopped after its timeout of {_duration(timeout or 0)}",
+                                started, fresh)
             worker.runs += 1
             self._checkin(worker)
             return Outcome(
@@ -247,6 +246,27 @@ class ProcessPool:
                 ended_at=float(result.get("ended_at", time.time())),
                 worker_started=fresh,
             )
+
+    def _wait(
+        self, worker: Worker, deadline: float | None, memory: int | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The worker's result, or (None, reason) when the memory cap stopped it, (None, None) on timeout."""
+        if not memory:
+            return worker.receive(deadline), None
+        while True:
+            now = time.monotonic()
+            step = MEMORY_POLL if deadline is None else min(MEMORY_POLL, max(0.0, deadline - now))
+            result = worker.receive(now + step)
+            if result is not None:
+                return result, None
+            used = group_rss(worker.proc.pid)
+            if used > memory:
+                return None, (
+                    f"the run used {_size(used)} of memory, over its limit of {_size(memory)} "
+                    "(run.resources.memory), and was stopped"
+                )
+            if deadline is not None and time.monotonic() >= deadline:
+                return None, None
 
     def _checkout(self, key: PoolKey) -> tuple[Worker, bool]:
         with self._lock:
@@ -289,6 +309,38 @@ class ProcessPool:
             worker.stop()
         for worker in busy:
             worker.kill()
+
+
+def _outcome(status: str, error: str, started: float, fresh: bool) -> Outcome:
+    return Outcome(status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh)
+
+
+def group_rss(pgid: int) -> int:
+    """Resident memory in bytes of every process in process group ``pgid`` (Linux /proc; 0 elsewhere)."""
+    total = 0
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        # fields[0] is the state; pgrp is field 5 of stat (index 2 here); rss in pages is field 24 (index 21)
+        if len(fields) > 21 and int(fields[2]) == pgid:
+            total += int(fields[21]) * page
+    return total
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.1f} {unit}"
+    return f"{n} B"
 
 
 def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcome:

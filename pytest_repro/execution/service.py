@@ -13,6 +13,7 @@ session re-runs it.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
 import subprocess
@@ -35,7 +36,9 @@ from pytest_repro.records import RunRecord
 class Executor(Protocol):
     """Executes one task and blocks until it ends; must be safe to call from several threads."""
 
-    def execute(self, task: dict[str, Any], key: PoolKey, timeout: float | None) -> Outcome: ...
+    def execute(
+        self, task: dict[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+    ) -> Outcome: ...
 
     def close(self) -> None: ...
 
@@ -49,7 +52,9 @@ class InProcessExecutor:
         self._state = _WorkerState()
         self._lock = threading.Lock()
 
-    def execute(self, task: dict[str, Any], key: PoolKey, timeout: float | None) -> Outcome:
+    def execute(
+        self, task: dict[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+    ) -> Outcome:
         from pytest_repro.execution.worker import execute
 
         with self._lock:
@@ -58,6 +63,7 @@ class InProcessExecutor:
                 result = execute(task, self._state, redirect=False)
             finally:
                 sys.path[:] = path
+                _forget_modules_under(task["paper_dir"])
                 self._state.paper_dir = None
         return Outcome(
             status=result["status"],
@@ -70,6 +76,15 @@ class InProcessExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _forget_modules_under(folder: str) -> None:
+    """Drop a paper folder's modules from ``sys.modules`` so the next paper's ``train.py`` is its own."""
+    root = os.path.realpath(folder) + os.sep
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and os.path.realpath(file).startswith(root):
+            del sys.modules[name]
 
 
 class Store(Protocol):
@@ -238,7 +253,7 @@ class RunService:
                 device = "cuda:0" if devices else "cpu"
                 task = task_for(request, run_id, run_dir, device)
                 key = PoolKey(python=request.python, threads=request.threads, gpus=devices)
-                outcome = self.executor.execute(task, key, request.timeout)
+                outcome = self.executor.execute(task, key, request.timeout, request.memory)
         except KeyboardInterrupt:
             self._interrupted = True
             self._finish(

@@ -35,7 +35,7 @@ OUTPUT_FILE = "output.log"
 
 def main(argv: list[str]) -> int:
     result_fd = int(argv[1])
-    _die_with_parent()
+    _watch_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when runs stop
     state = _WorkerState()
     _warm_up()
@@ -100,7 +100,7 @@ def execute(
     evidence: dict[str, Any] = {"pid": os.getpid(), "python_executable": sys.executable}
     status, error, tb = "ok", None, None
     saved_environ = dict(os.environ)
-    with _redirected(run_dir / OUTPUT_FILE, enabled=redirect), _memory_limit(task.get("memory")):
+    with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
         try:
             _prepare(task, state, evidence)
             if task.get("entrypoint"):
@@ -110,17 +110,17 @@ def execute(
         except SystemExit as exc:
             if exc.code not in (None, 0):
                 status, error = "failed", f"the run called sys.exit({exc.code!r})"
-                tb = traceback.format_exc()
-        except MemoryError:
+                tb = user_traceback(exc)
+        except MemoryError as exc:
             status = "failed"
             limit = task.get("memory")
             error = "MemoryError" + (
                 f": the run exceeded its memory limit of {_size(limit)}" if limit else ""
             )
-            tb = traceback.format_exc()
+            tb = user_traceback(exc)
         except BaseException as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-            tb = traceback.format_exc()
+            tb = user_traceback(exc)
         if tb:
             sys.stderr.write(tb)
         sys.stdout.flush()
@@ -136,6 +136,22 @@ def execute(
         "started_at": started,
         "ended_at": time.time(),
     }
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of a run's exception without pytest-repro's own frames: only the paper's code."""
+    te = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    stack: traceback.TracebackException | None = te
+    while stack is not None and id(stack) not in seen:
+        seen.add(id(stack))
+        frames = [f for f in stack.stack if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+        stack.stack = traceback.StackSummary.from_list(frames)
+        stack = stack.__cause__ or stack.__context__
+    return "".join(te.format())
 
 
 def _prepare(task: Mapping[str, Any], state: _WorkerState, evidence: dict[str, Any]) -> None:
@@ -215,6 +231,9 @@ def _data_loader(task: Mapping[str, Any], log: dict[str, Any]) -> Any:
 
 def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
     argv = [str(a) for a in task["command"]]
+    if argv and argv[0] in ("python", "python3"):
+        # The run's interpreter (its venv under --repro-env=isolate), not whatever PATH finds first.
+        argv[0] = sys.executable
     evidence["argv"] = argv
     sys.stdout.flush()
     sys.stderr.flush()
@@ -222,14 +241,13 @@ def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
         argv,
         cwd=task["paper_dir"],
         stdin=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
         check=False,
     )
     evidence["exit_code"] = proc.returncode
     if proc.returncode != 0:
         if proc.returncode < 0:
-            raise RuntimeError(f"command {argv[0]} was killed by {_signal_name(-proc.returncode)}")
-        raise RuntimeError(f"command {argv[0]} exited with status {proc.returncode}")
+            raise RuntimeError(f"command {task['command'][0]} was killed by {_signal_name(-proc.returncode)}")
+        raise RuntimeError(f"command {task['command'][0]} exited with status {proc.returncode}")
 
 
 def _after_run_evidence(task: Mapping[str, Any], state: _WorkerState) -> dict[str, Any]:
@@ -276,34 +294,26 @@ def _redirected(path: Path, *, enabled: bool) -> Iterator[None]:
             os.close(f)
 
 
-@contextlib.contextmanager
-def _memory_limit(limit: int | None) -> Iterator[None]:
-    if not limit:
-        yield
-        return
-    import resource
+def _watch_parent(interval: float = 1.0) -> None:
+    """Stop this worker and everything it started (its process group) once its parent is gone.
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    new_soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (new_soft, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    A killed pytest must not leave training runs behind. Polling the parent pid works on
+    every POSIX system and, unlike Linux's parent-death signal, does not fire when merely
+    the parent *thread* that started the worker exits.
+    """
+    import threading
 
+    parent = os.getppid()
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this process when its parent dies (a killed pytest)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                with contextlib.suppress(OSError):
+                    os.killpg(os.getpgid(0), signal.SIGKILL)
+                os._exit(1)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    threading.Thread(target=watch, name="repro-parent-watch", daemon=True).start()
 
 
 def _signal_name(number: int) -> str:

@@ -60,6 +60,8 @@ class Units:
         if not bounds:
             return "n/a"
         low, high = bounds
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return "unbounded"
         return f"[{self.value(low)}, {self.value(high)}]"
 
     def _suffix(self) -> str:

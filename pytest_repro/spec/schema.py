@@ -90,7 +90,7 @@ class MetricsSource:
 class Resources:
     gpus: int = 0
     threads: int | None = None  # compute threads per run; None = the session default (1)
-    memory: int | None = None  # bytes; enforced as an address-space limit on the run
+    memory: int | None = None  # bytes; a cap on the resident memory of the run's processes
     loc: Location | None = None
 
 
