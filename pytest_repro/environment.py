@@ -37,11 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from pytest_repro.errors import (
     EnvironmentBuildError,
@@ -51,6 +47,14 @@ from pytest_repro.errors import (
     SpecError,
 )
 from pytest_repro.spec.schema import EnvironmentSpec, Location
+
+if TYPE_CHECKING:  # packaging is imported where it is used: fingerprints run in isolated
+    from packaging.requirements import Requirement  # envs that may not have it
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 normalised distribution name (what ``packaging.utils.canonicalize_name`` does)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 #: Packages whose versions every fingerprint records.
 BASE_PACKAGES: tuple[str, ...] = ("numpy", "torch", "scipy")
@@ -359,6 +363,8 @@ class Pin:
 
     def applies(self) -> bool:
         """False when its environment marker excludes this interpreter/platform."""
+        from packaging.markers import Marker
+
         return self.marker is None or Marker(self.marker).evaluate()
 
     def matches(self, installed: str) -> bool:
@@ -480,6 +486,8 @@ def _read_requirements(text: str, shown: str) -> tuple[Pin, ...]:
         for option in re.findall(r"--?[A-Za-z][\w-]*", options):
             if option != "--hash":
                 raise fail(f"option {option} is not allowed on a requirement line")
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(requirement_text)
         except InvalidRequirement as exc:
@@ -596,6 +604,8 @@ def _read_pylock(text: str, shown: str) -> tuple[Pin, ...]:
 
 def parse_requirements(spec: EnvironmentSpec) -> list[tuple[Requirement, Location | None]]:
     """``environment.requires`` as PEP 508 requirements, each with its YAML location."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     parsed: list[tuple[Requirement, Location | None]] = []
     for index, text in enumerate(spec.requires):
         loc = spec.requires_locs[index] if index < len(spec.requires_locs) else spec.loc
@@ -755,6 +765,9 @@ def _check_cuda(spec: EnvironmentSpec, fp: Mapping[str, Any], gpus: int | None) 
 
 
 def _contains(specifier: str, version: str, loc: Location | None = None) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     try:
         spec_set = SpecifierSet(specifier)
     except InvalidSpecifier:

@@ -63,12 +63,12 @@ class Seeded:
     """The result of :func:`seed_everything`.
 
     ``numpy`` is a fresh ``numpy.random.Generator`` seeded from the seed (prefer it
-    over the global state); ``torch`` is a ``torch.Generator`` seeded likewise, or
-    None when torch was not touched.
+    over the global state), or None where numpy is not installed; ``torch`` is a
+    ``torch.Generator`` seeded likewise, or None when torch was not touched.
     """
 
     seed: int
-    numpy: np.random.Generator
+    numpy: np.random.Generator | None
     torch: torch_module.Generator | None
     report: SeedReport
 
@@ -104,11 +104,16 @@ def seed_everything(
         raise ValueError(
             f"deterministic={deterministic!r}: expected one of {', '.join(DETERMINISTIC_MODES)}"
         )
-    import numpy as np
+    try:
+        import numpy as np
+    except ImportError:  # an isolated paper environment without numpy
+        np = None  # type: ignore[assignment]
 
     random.seed(seed)
-    np.random.seed(seed)
-    generators: list[str] = ["python", "numpy"]
+    generators: list[str] = ["python"]
+    if np is not None:
+        np.random.seed(seed)
+        generators.append("numpy")
     settings: dict[str, Any] = {}
     torch_generator: torch_module.Generator | None = None
 
@@ -128,7 +133,7 @@ def seed_everything(
         settings = _apply_torch_determinism(tm, deterministic)
     return Seeded(
         seed=seed,
-        numpy=np.random.default_rng(seed),
+        numpy=np.random.default_rng(seed) if np is not None else None,
         torch=torch_generator,
         report=SeedReport(
             seed=seed,

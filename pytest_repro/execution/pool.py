@@ -189,12 +189,10 @@ class Worker:
 class ProcessPool:
     """At most ``size`` worker processes; thread-safe ``execute`` of one task at a time per worker."""
 
-    def __init__(
-        self, size: int, log_dir: Path, *, extra_paths: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, size: int, log_dir: Path, *, shim_dir: Path | None = None) -> None:
         self.size = max(1, size)
         self.log_dir = log_dir
-        self.extra_paths = dict(extra_paths or {})
+        self.shim_dir = shim_dir or log_dir / "shim"
         self._idle: list[Worker] = []
         self._busy: set[Worker] = set()
         self._lock = threading.Lock()
@@ -280,7 +278,8 @@ class ProcessPool:
             # Make room: at most `size` processes in all, idle ones of other keys go first.
             while self._idle and len(self._idle) + len(self._busy) >= self.size:
                 self._idle.pop(0).stop()
-            worker = Worker(key, self.log_dir, self.extra_paths.get(key.python))
+            extra = None if key.python == sys.executable else str(package_shim(self.shim_dir))
+            worker = Worker(key, self.log_dir, extra)
             self.started += 1
             self._busy.add(worker)
             return worker, True
@@ -309,6 +308,21 @@ class ProcessPool:
             worker.stop()
         for worker in busy:
             worker.kill()
+
+
+def package_shim(folder: Path) -> Path:
+    """A folder holding only ``pytest_repro`` (a link to this package), for ``PYTHONPATH``.
+
+    Workers of an isolated paper environment need pytest-repro's worker code but must not
+    see the host's site-packages, which putting the host's package folder on the path would do.
+    """
+    package = Path(__file__).resolve().parent.parent
+    link = folder / "pytest_repro"
+    if not link.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.symlink(package, link, target_is_directory=True)
+    return folder
 
 
 def _outcome(status: str, error: str, started: float, fresh: bool) -> Outcome:

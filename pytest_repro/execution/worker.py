@@ -251,11 +251,11 @@ def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
 
 
 def _after_run_evidence(task: Mapping[str, Any], state: _WorkerState) -> dict[str, Any]:
-    from pytest_repro import environment
-
     packages = tuple(task.get("packages") or ())
     out: dict[str, Any] = {}
     try:
+        from pytest_repro import environment
+
         out["environment"] = environment.cached_fingerprint(packages)
     except Exception as exc:
         out["environment_error"] = f"{type(exc).__name__}: {exc}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -544,16 +543,6 @@ def test_simulated_outcomes_equal_decide_absolute_row_by_row(n: int, m: int | No
         )
         v = decide_absolute(list(x[i]), paper=0.0, tolerance=1.0, paper_spread=spread)
         assert v.outcome == outcome_of(int(codes[i]))
-
-
-def test_a_t_verdict_takes_a_few_milliseconds() -> None:
-    values = [0.981, 0.984, 0.979, 0.983, 0.980]
-    decide_absolute(values, paper=0.982, tolerance=0.01)
-    start = time.perf_counter()
-    for _ in range(50):
-        decide_absolute(values, paper=0.982, tolerance=0.01)
-    per_call = (time.perf_counter() - start) / 50
-    assert per_call < 0.02  # typically well under 1 ms; generous for a shared machine
 
 
 def test_a_non_finite_example_names_its_seed_and_example() -> None:

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,13 +235,9 @@ def test_file_identity_is_cheap_on_a_warm_cache(
     reads: list[Path] = []
     real = data.file_sha256
     monkeypatch.setattr(data, "file_sha256", lambda p: reads.append(p) or real(p))
-    started = time.perf_counter()
     warm = identity(source, csv_file.parent, cache_dir=cache)
-    elapsed = time.perf_counter() - started
     assert warm == cold
-    assert reads == []
-    # Measured here: about 0.3 ms warm for two files (8 MiB unread), 20 ms cold.
-    assert elapsed < 0.05
+    assert reads == []  # warm: no file is read again (timings: benchmarks/overhead.py)
     big.write_bytes(b"changed")
     assert identity(source, csv_file.parent, cache_dir=cache) != cold
     assert [p.name for p in reads] == ["big.bin"]

@@ -65,32 +65,17 @@ def test_fingerprint_records_python_machine_packages_and_env(
     json.dumps(fp)
 
 
-def test_fingerprint_is_cheap_cached_and_imports_no_torch() -> None:
+def test_fingerprint_is_cached_and_imports_no_torch() -> None:
     code = (
-        "import sys, time\n"
+        "import sys\n"
         "from pytest_repro.environment import fingerprint, cached_fingerprint\n"
-        "t = time.perf_counter(); fp = fingerprint(); first = time.perf_counter() - t\n"
-        "cached_fingerprint()\n"
-        "t = time.perf_counter()\n"
-        "for _ in range(10):\n"
-        "    cached_fingerprint()\n"
-        "cached = (time.perf_counter() - t) / 10\n"
+        "fp = fingerprint()\n"
+        "assert cached_fingerprint() == cached_fingerprint() == fp\n"
+        "assert cached_fingerprint() is not cached_fingerprint()  # callers get copies\n"
         "assert 'torch' not in sys.modules\n"
         "assert fp['packages']['torch'] is not None\n"
-        "print(first, cached)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    first, cached = map(float, out.stdout.split())
-    # Measured here (2 shared cores, no GPU): about 14 ms the first time, 0.03 ms cached.
-    assert first < 2.0
-    assert cached < min(0.01, first)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
 def test_cached_fingerprint_returns_copies() -> None:
@@ -437,9 +422,7 @@ def _build(paper: Path, cache: Path) -> Path:
 
 def test_isolated_python_installs_the_lock_once_and_reuses_it(paper: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    started = time.perf_counter()
     python = _build(paper, cache)
-    first = time.perf_counter() - started
     out = subprocess.run(
         [str(python), "-c", "import sys, tinypkg; print(tinypkg.VALUE); print(sys.prefix)"],
         check=True,
@@ -450,14 +433,13 @@ def test_isolated_python_installs_the_lock_once_and_reuses_it(paper: Path, tmp_p
     assert value == "isolated"
     assert Path(prefix) != Path(sys.prefix)
     assert Path(prefix).parent == cache / "envs"
-    record = json.loads((Path(prefix) / "repro-env.json").read_text())
+    marker = Path(prefix) / "repro-env.json"
+    record = json.loads(marker.read_text())
     assert "tinypkg==0.1.0" in record["installed"]
+    built_at = marker.stat().st_mtime_ns
 
-    started = time.perf_counter()
     assert _build(paper, cache) == python
-    second = time.perf_counter() - started
-    # Measured here: first build about 0.2-0.4 s (uv, offline, one wheel), reuse < 1 ms.
-    assert second < 0.05 < first
+    assert marker.stat().st_mtime_ns == built_at  # reused, not rebuilt
     assert [p.name for p in (cache / "envs").iterdir() if not p.name.endswith(".lock")] == [
         Path(prefix).name
     ]

@@ -1,0 +1,304 @@
+"""``pytest-repro``: scaffold a paper, rebuild reports from the ledger, share the ledger.
+
+    pytest-repro new 2011.14439 --title "Scaling Down Deep Learning"
+    pytest-repro report                      # results.md for every paper, from recorded runs
+    pytest-repro report papers/2011.14439 --json results.json
+    pytest-repro ledger export -o runs.jsonl
+    pytest-repro ledger import runs.jsonl
+    pytest-repro ledger prune
+
+Nothing here trains: ``report`` uses only runs already in the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pytest_repro.config import ReproConfig
+from pytest_repro.errors import ReproError, SpecError
+from pytest_repro.records import RunRecord
+
+if TYPE_CHECKING:
+    from pytest_repro.execution.plan import RunRequest
+    from pytest_repro.ledger import SQLiteLedger
+
+PAPER_TEMPLATE = """\
+# The claims of one paper, checked by `pytest {folder}`.
+# Reference: docs/paper-yaml.md. Every hyperparameter carries where the paper states it
+# (source: "Sec. 3"), or `source: assumed` with why.
+paper:
+  id: "{id}"
+  title: "{title}"
+  authors: [FIRST AUTHOR]
+  url: https://arxiv.org/abs/{id}
+
+run:
+  entrypoint: train:run
+  config:
+    lr: {{value: 0.01, source: "Sec. 3"}}
+    epochs: {{value: 10, source: assumed, why: "the paper does not say; enough to converge here"}}
+  timeout: 30m
+
+environment:
+  requires: ["numpy>=1.24"]
+  deterministic: true
+
+data:
+  digits: {{sklearn: load_digits}}
+
+claims:
+  - id: test-accuracy
+    text: The model reaches 95% test accuracy
+    source: Table 1
+    metric: test_acc
+    at: {{epoch: 10}}
+    paper: 0.95
+    tolerance: 0.02
+    seeds: 3
+    unit: fraction
+"""
+
+TRAIN_TEMPLATE = '''\
+"""Training and evaluation for {id}, as pytest-repro runs it: one call per (config, seed)."""
+
+
+def run(ctx):
+    """``ctx.config`` holds the resolved config, ``ctx.seed`` is already applied to
+    python/numpy/torch, and ``ctx.log`` records metrics at an epoch or step."""
+    data = ctx.data("digits")
+    x, y = data["data"], data["target"]
+    for epoch in range(1, ctx.config["epochs"] + 1):
+        # ... train one epoch, evaluate ...
+        test_acc = 0.0
+        ctx.log(epoch=epoch, test_acc=test_acc)
+        if ctx.budget_spent(epoch):
+            break
+'''
+
+README_TEMPLATE = """\
+# {title}
+
+Reproduction of arXiv:{id} with pytest-repro.
+
+    pytest {folder}            # run the claims; writes results.md here
+    pytest {folder} --repro-smoke   # prove the pipeline with a tiny budget first
+
+What was substituted and why is in `paper.yaml` (`substitutions:`); the verdicts and
+their evidence are in `results.md`.
+"""
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args, out))
+    except BrokenPipeError:  # `pytest-repro ledger export | head`
+        sys.stderr.close()
+        return 0
+    except SpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ReproError as exc:
+        print(f"pytest-repro: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pytest-repro", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    new = sub.add_parser("new", help="scaffold papers/<id>/ with paper.yaml, train.py and README.md")
+    new.add_argument("id", help="the paper id (the arXiv id where there is one)")
+    new.add_argument("--title", default="TITLE OF THE PAPER")
+    new.add_argument("--dir", default="papers", type=Path, help="where paper folders live (default papers)")
+    new.set_defaults(handler=_new)
+
+    report = sub.add_parser("report", help="rebuild results.md (and JSON) from the ledger, running nothing")
+    report.add_argument("paths", nargs="*", type=Path, help="paper.yaml files or folders (default: papers/)")
+    report.add_argument("--json", type=Path, help="also write the JSON results document here")
+    _ledger_arg(report)
+    report.set_defaults(handler=_report)
+
+    ledger = sub.add_parser("ledger", help="export, import or prune recorded runs")
+    lsub = ledger.add_subparsers(required=True, metavar="ACTION")
+    export = lsub.add_parser("export", help="write runs as JSON lines")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--paper", help="only runs of this paper.yaml path")
+    _ledger_arg(export)
+    export.set_defaults(handler=_export)
+    imp = lsub.add_parser("import", help="add runs from a JSON-lines file")
+    imp.add_argument("file", type=Path)
+    _ledger_arg(imp)
+    imp.set_defaults(handler=_import)
+    prune = lsub.add_parser("prune", help="drop failed and superseded runs (never the newest ok run of a key)")
+    _ledger_arg(prune)
+    prune.set_defaults(handler=_prune)
+    return parser
+
+
+def _ledger_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger", type=Path, default=Path(".repro/ledger.sqlite"), help="the ledger (default .repro/ledger.sqlite)"
+    )
+
+
+def _new(args: argparse.Namespace, out: TextIO) -> int:
+    folder = args.dir / args.id
+    if (folder / "paper.yaml").exists():
+        raise ReproError(f"{folder / 'paper.yaml'} already exists; edit it instead")
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {"id": args.id, "title": args.title, "folder": folder.as_posix()}
+    (folder / "paper.yaml").write_text(PAPER_TEMPLATE.format(**values), encoding="utf-8")
+    (folder / "train.py").write_text(TRAIN_TEMPLATE.format(**values), encoding="utf-8")
+    (folder / "README.md").write_text(README_TEMPLATE.format(**values), encoding="utf-8")
+    print(f"created {folder}/paper.yaml, train.py and README.md", file=out)
+    print(f"next: write the claims and the training, then run: pytest {folder} --repro-smoke", file=out)
+    return 0
+
+
+def _open(path: Path, *, create: bool = False) -> SQLiteLedger:
+    from pytest_repro.ledger import SQLiteLedger
+
+    if not create and not path.exists():
+        raise ReproError(f"no ledger at {path}; run the papers first (pytest papers/<id>) or pass --ledger")
+    return SQLiteLedger(path)
+
+
+def _spec_files(paths: Sequence[Path]) -> list[Path]:
+    roots = list(paths) or [Path("papers")]
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(sorted(p for p in root.rglob("paper.yaml") if ".repro" not in p.parts))
+        else:
+            raise ReproError(f"{root} does not exist")
+    return found
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_repro import __version__
+    from pytest_repro.evaluate import Evaluator
+    from pytest_repro.execution.plan import Planner
+    from pytest_repro.report import markdown, writers
+    from pytest_repro.report.terminal import summary_table
+    from pytest_repro.spec import load_spec
+
+    root = Path.cwd()
+    cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger)
+    store = _open(args.ledger)
+    results = []
+    try:
+        planner = Planner(cfg)
+        for file in _spec_files(args.paths):
+            display = _display(file, root)
+            spec = load_spec(file, display=display)
+            index = _RecordIndex(store.records(paper_path=display))
+            evaluator = Evaluator(cfg, planner, index.obtain)
+            claims = [evaluator.evaluate(spec, claim) for claim in spec.claims]
+            records = writers.fetch_records(store, [rid for c in claims for rid in c.runs])
+            text = markdown.render(spec, claims, records, version=__version__, settings="rebuilt from the ledger")
+            writers.atomic_write(spec.folder / "results.md", text)
+            print(f"wrote {spec.folder / 'results.md'}", file=out)
+            results.extend(claims)
+    finally:
+        store.close()
+    if args.json:
+        writers.write_json(args.json, results)
+        print(f"wrote {args.json}", file=out)
+    for line in summary_table(results):
+        print(line, file=out)
+    return 0
+
+
+class _RecordIndex:
+    """Finds recorded runs by what they ran (paper code, config, seed), whatever machine ran them.
+
+    The report is rebuilt from the ledger alone: a run recorded on another machine (a CI
+    GPU runner, imported with ``ledger import``) counts when it ran this code with this
+    config and seed. Its environment is shown in the report's appendix.
+    """
+
+    def __init__(self, records: Iterable[RunRecord]) -> None:
+        self.best: dict[tuple[str, str, int, str], RunRecord] = {}
+        for record in records:
+            key_fields = record.evidence.get("key", {})
+            if not record.ok or record.smoke or key_fields.get("purpose"):
+                continue
+            key = (record.variant, str(key_fields.get("code")), record.seed, str(key_fields.get("max_steps")))
+            current = self.best.get(key)
+            if current is None or record.started_at > current.started_at:
+                self.best[key] = record
+
+    def obtain(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
+        from pytest_repro.evaluate import NotRecorded
+
+        found = []
+        for request in requests:
+            key = (request.variant_key, str(request.key_fields.get("code")), request.seed, str(request.max_steps))
+            record = self.best.get(key)
+            if record is None:
+                raise NotRecorded(
+                    f"no recorded run of seed {request.seed} for the current code and config "
+                    f"({request.variant.describe()}); run: pytest {request.spec.display}"
+                )
+            found.append(record)
+        return found
+
+
+def _display(file: Path, root: Path) -> str:
+    try:
+        return file.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(file)
+
+
+def _export(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_repro.ledger import export_jsonl
+
+    store = _open(args.ledger)
+    try:
+        if args.output:
+            with args.output.open("w", encoding="utf-8") as handle:
+                count = export_jsonl(store, handle, paper_path=args.paper)
+            print(f"exported {count} runs to {args.output}", file=sys.stderr)
+        else:
+            count = export_jsonl(store, out, paper_path=args.paper)
+    finally:
+        store.close()
+    return 0
+
+
+def _import(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_repro.ledger import import_jsonl
+
+    store = _open(args.ledger, create=True)
+    try:
+        with args.file.open(encoding="utf-8") as handle:
+            report = import_jsonl(store, handle)
+    finally:
+        store.close()
+    print(f"added {len(report.added)} runs, {len(report.already_present)} already present", file=out)
+    for invalid in report.invalid:
+        print(f"  {args.file}:{invalid.line}: {invalid.reason}", file=out)
+    return 1 if report.invalid else 0
+
+
+def _prune(args: argparse.Namespace, out: TextIO) -> int:
+    store = _open(args.ledger)
+    try:
+        removed = store.prune()
+    finally:
+        store.close()
+    print(f"removed {removed} runs", file=out)
+    return 0
+
+
+__all__ = ["main"]
