@@ -113,14 +113,22 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pytest-repro", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    new = sub.add_parser("new", help="scaffold papers/<id>/ with paper.yaml, train.py and README.md")
+    new = sub.add_parser(
+        "new", help="scaffold papers/<id>/ with paper.yaml, train.py and README.md"
+    )
     new.add_argument("id", help="the paper id (the arXiv id where there is one)")
     new.add_argument("--title", default="TITLE OF THE PAPER")
-    new.add_argument("--dir", default="papers", type=Path, help="where paper folders live (default papers)")
+    new.add_argument(
+        "--dir", default="papers", type=Path, help="where paper folders live (default papers)"
+    )
     new.set_defaults(handler=_new)
 
-    report = sub.add_parser("report", help="rebuild results.md (and JSON) from the ledger, running nothing")
-    report.add_argument("paths", nargs="*", type=Path, help="paper.yaml files or folders (default: papers/)")
+    report = sub.add_parser(
+        "report", help="rebuild results.md (and JSON) from the ledger, running nothing"
+    )
+    report.add_argument(
+        "paths", nargs="*", type=Path, help="paper.yaml files or folders (default: papers/)"
+    )
     report.add_argument("--json", type=Path, help="also write the JSON results document here")
     _ledger_arg(report)
     report.set_defaults(handler=_report)
@@ -128,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     ledger = sub.add_parser("ledger", help="export, import or prune recorded runs")
     lsub = ledger.add_subparsers(required=True, metavar="ACTION")
     export = lsub.add_parser("export", help="write runs as JSON lines")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "-o", "--output", type=Path, help="file to write (default: standard output)"
+    )
     export.add_argument("--paper", help="only runs of this paper.yaml path")
     _ledger_arg(export)
     export.set_defaults(handler=_export)
@@ -136,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     _ledger_arg(imp)
     imp.set_defaults(handler=_import)
-    prune = lsub.add_parser("prune", help="drop failed and superseded runs (never the newest ok run of a key)")
+    prune = lsub.add_parser(
+        "prune", help="drop failed and superseded runs (never the newest ok run of a key)"
+    )
     _ledger_arg(prune)
     prune.set_defaults(handler=_prune)
     return parser
@@ -144,7 +156,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _ledger_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--ledger", type=Path, default=Path(".repro/ledger.sqlite"), help="the ledger (default .repro/ledger.sqlite)"
+        "--ledger",
+        type=Path,
+        default=Path(".repro/ledger.sqlite"),
+        help="the ledger (default .repro/ledger.sqlite)",
     )
 
 
@@ -158,7 +173,10 @@ def _new(args: argparse.Namespace, out: TextIO) -> int:
     (folder / "train.py").write_text(TRAIN_TEMPLATE.format(**values), encoding="utf-8")
     (folder / "README.md").write_text(README_TEMPLATE.format(**values), encoding="utf-8")
     print(f"created {folder}/paper.yaml, train.py and README.md", file=out)
-    print(f"next: write the claims and the training, then run: pytest {folder} --repro-smoke", file=out)
+    print(
+        f"next: write the claims and the training, then run: pytest {folder} --repro-smoke",
+        file=out,
+    )
     return 0
 
 
@@ -166,7 +184,9 @@ def _open(path: Path, *, create: bool = False) -> SQLiteLedger:
     from pytest_repro.ledger import SQLiteLedger
 
     if not create and not path.exists():
-        raise ReproError(f"no ledger at {path}; run the papers first (pytest papers/<id>) or pass --ledger")
+        raise ReproError(
+            f"no ledger at {path}; run the papers first (pytest papers/<id>) or pass --ledger"
+        )
     return SQLiteLedger(path)
 
 
@@ -204,7 +224,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
             evaluator = Evaluator(cfg, planner, index.obtain)
             claims = [evaluator.evaluate(spec, claim) for claim in spec.claims]
             records = writers.fetch_records(store, [rid for c in claims for rid in c.runs])
-            text = markdown.render(spec, claims, records, version=__version__, settings="rebuilt from the ledger")
+            text = markdown.render(
+                spec, claims, records, version=__version__, settings="rebuilt from the ledger"
+            )
             writers.atomic_write(spec.folder / "results.md", text)
             print(f"wrote {spec.folder / 'results.md'}", file=out)
             results.extend(claims)
@@ -232,7 +254,12 @@ class _RecordIndex:
             key_fields = record.evidence.get("key", {})
             if not record.ok or record.smoke or key_fields.get("purpose"):
                 continue
-            key = (record.variant, str(key_fields.get("code")), record.seed, str(key_fields.get("max_steps")))
+            key = (
+                record.variant,
+                str(key_fields.get("code")),
+                record.seed,
+                str(key_fields.get("max_steps")),
+            )
             current = self.best.get(key)
             if current is None or record.started_at > current.started_at:
                 self.best[key] = record
@@ -242,7 +269,12 @@ class _RecordIndex:
 
         found = []
         for request in requests:
-            key = (request.variant_key, str(request.key_fields.get("code")), request.seed, str(request.max_steps))
+            key = (
+                request.variant_key,
+                str(request.key_fields.get("code")),
+                request.seed,
+                str(request.max_steps),
+            )
             record = self.best.get(key)
             if record is None:
                 raise NotRecorded(
@@ -285,7 +317,9 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
             report = import_jsonl(store, handle)
     finally:
         store.close()
-    print(f"added {len(report.added)} runs, {len(report.already_present)} already present", file=out)
+    print(
+        f"added {len(report.added)} runs, {len(report.already_present)} already present", file=out
+    )
     for invalid in report.invalid:
         print(f"  {args.file}:{invalid.line}: {invalid.reason}", file=out)
     return 1 if report.invalid else 0

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_repro.errors import SpecError
+from pytest_repro.report.format import first_sentence
 from pytest_repro.spec import load_spec
 from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
 
@@ -121,7 +122,7 @@ class ClaimItem(_ReproItem):
             raises = Gap if claim.expect == "gap" else Disagreement
             self.add_marker(
                 pytest.mark.xfail(
-                    reason=f"expected {claim.expect}: {claim.hypothesis}",
+                    reason=f"expected {claim.expect}: {first_sentence(claim.hypothesis)}",
                     raises=raises,
                     strict=False,
                 )

@@ -35,9 +35,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_repro.errors import (
     EnvironmentBuildError,
@@ -55,6 +53,7 @@ if TYPE_CHECKING:  # packaging is imported where it is used: fingerprints run in
 def canonicalize_name(name: str) -> str:
     """PEP 503 normalised distribution name (what ``packaging.utils.canonicalize_name`` does)."""
     return re.sub(r"[-_.]+", "-", name).lower()
+
 
 #: Packages whose versions every fingerprint records.
 BASE_PACKAGES: tuple[str, ...] = ("numpy", "torch", "scipy")

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.errors import MetricError, StatsError
+from pytest_repro.errors import MetricError, ReproError, StatsError
 from pytest_repro.execution.metrics import examples_key, logged_names
 from pytest_repro.execution.plan import Planner, RunRequest
 from pytest_repro.records import RunRecord
-from pytest_repro.report.format import Units, plural
+from pytest_repro.report.format import Units, first_sentence, plural
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.fields import suggest
 from pytest_repro.spec.schema import Claim, PaperSpec, Variant
@@ -135,8 +135,8 @@ class Evaluator:
             )
         except ClaimFailed as failed:
             return _error(base, failed.message, failed.records, failed.short)
-        except StatsError as exc:
-            return _error(base, str(exc), (), str(exc).splitlines()[0])
+        except ReproError as exc:  # a statistics, data, environment or lockfile problem
+            return _error(base, str(exc), (), _gist(str(exc)))
 
     # -- runs and values ------------------------------------------------------------------
     def _values(
@@ -236,7 +236,8 @@ class Evaluator:
                 )
             return True, stats.decide_comparative(list(a.values), list(b.values), **kwargs)
         (only,) = values
-        assert claim.paper is not None and claim.tolerance is not None
+        assert claim.paper is not None
+        assert claim.tolerance is not None
         spread = None
         if (
             claim.paper.spread is not None
@@ -331,7 +332,7 @@ class Evaluator:
             )
             return _error(base, message, records, f"{claim.metric} was never logged")
         steps = sorted(
-            {p.get("step") for r in records for p in r.series if isinstance(p.get("step"), int)}
+            {int(p["step"]) for r in records for p in r.series if isinstance(p.get("step"), int)}
         )
         where = f" (up to step {steps[-1]})" if steps else ""
         return ClaimResult(
@@ -402,9 +403,19 @@ def _error(
     )
 
 
+def _gist(message: str) -> str:
+    """The first line of an error without its ``file:line: field:`` prefix (the label is short)."""
+    first = message.splitlines()[0] if message else "error"
+    parts = first.split(": ", 2)
+    if len(parts) == 3 and ".yaml:" in parts[0]:
+        return parts[2]
+    return first
+
+
 def _failed_short(failed: Sequence[RunRecord], total: int) -> str:
     statuses = sorted({r.status for r in failed})
-    return f"{len(failed)} of {plural(total, 'run')} {'was' if len(failed) == 1 else 'were'} not ok ({', '.join(statuses)})"
+    verb = "was" if len(failed) == 1 else "were"
+    return f"{len(failed)} of {plural(total, 'run')} {verb} not ok ({', '.join(statuses)})"
 
 
 def _failed_runs(failed: Sequence[RunRecord], total: int) -> str:
@@ -454,13 +465,9 @@ def label(claim: Claim, outcome: str, verdict: Any, units: Units) -> str:
 
 def _hyp(claim: Claim) -> str:
     if claim.hypothesis:
-        return f", hypothesis: {claim.hypothesis}"
+        return f", hypothesis: {first_sentence(claim.hypothesis)}"
     return ", no hypothesis stated"
 
 
 def _see(claim: Claim) -> str:
-    if claim.see:
-        return claim.see
-    if claim.hypothesis:
-        return f"hypothesis: {claim.hypothesis}"
-    return f"results.md#{claim.id}"
+    return claim.see or f"results.md#{claim.id}"

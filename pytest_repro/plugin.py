@@ -39,6 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "repro-fixtures")
+    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
+        from pytest_repro.report.html import HtmlReport
+
+        config.pluginmanager.register(HtmlReport(), "repro-html")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

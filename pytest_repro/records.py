@@ -65,7 +65,7 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["series"] = tuple(dict(p) for p in data.get("series", ()))
         kwargs["examples"] = {k: list(v) for k, v in dict(data.get("examples", {})).items()}

@@ -75,7 +75,8 @@ class ClaimResult:
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)
-        return _finite(data)
+        finite: dict[str, Any] = _finite(data)
+        return finite
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:

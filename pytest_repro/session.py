@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_repro.collect import ClaimError, ClaimItem, Disagreement, Gap, Inconclusive
+from pytest_repro.collect import ClaimError, ClaimItem, Disagreement, Gap, Inconclusive, SanityItem
 from pytest_repro.config import ReproConfig
 from pytest_repro.errors import EnvironmentDrift, LedgerError
 from pytest_repro.results import ClaimResult
@@ -78,7 +78,8 @@ class ReproSession:
                 gpu_lease=leases.lease,
             )
             self._evaluator = Evaluator(self.cfg, self._planner, self._service.obtain)
-        assert self._planner is not None and self._evaluator is not None
+        assert self._planner is not None
+        assert self._evaluator is not None
         return self._planner, self._service, self._evaluator
 
     def store(self) -> Any:
@@ -116,8 +117,9 @@ class ReproSession:
         for check in spec.sanity:
             failure = self.sanity(spec, check)
             if failure is not None:
+                reason = failure.splitlines()[0]
                 pytest.skip(
-                    f"sanity check {check.name} failed ({check.loc}), so this claim was not run: {failure.splitlines()[0]}"
+                    f"sanity check {check.name} failed ({check.loc}), so this claim was not run: {reason}"
                 )
 
     def run_claim(self, item: ClaimItem) -> None:
@@ -186,6 +188,24 @@ class ReproSession:
             )
 
     # -- hooks ---------------------------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Before the first claim: the working folder must be usable, or the session stops here."""
+        if self.cfg.cache == "off" or session.config.option.collectonly:
+            return
+        if not any(isinstance(item, (ClaimItem, SanityItem)) for item in session.items):
+            return
+        probe = self.cfg.workdir / f".write-test-{os.getpid()}"
+        try:
+            self.cfg.workdir.mkdir(parents=True, exist_ok=True)
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"pytest-repro cannot write its working folder {self.cfg.workdir} ({exc.strerror or exc}); "
+                "use --repro-dir=PATH (or ini repro_dir) to put it somewhere writable, "
+                "or --repro-cache=off to run without a ledger"
+            ) from None
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -200,6 +220,11 @@ class ReproSession:
                 report.when == "call" or (report.when == "setup" and report.skipped)
             ):
                 setattr(report, RESULT_ATTR, result.to_json())
+                if item.config.pluginmanager.hasplugin("html"):
+                    from pytest_repro.report.html import claim_extra
+
+                    extras = [*getattr(report, "extras", []), claim_extra(result)]
+                    report.extras = extras  # type: ignore[attr-defined]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config) -> Any:

@@ -265,7 +265,7 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> di
     """The JSON task a worker executes for ``request``."""
     spec = request.spec
     placeholders = {
-        **{k: v for k, v in request.config.items()},
+        **dict(request.config),
         "seed": request.seed,
         "run_dir": str(run_dir),
         "paper_dir": str(spec.folder),

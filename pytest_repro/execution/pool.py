@@ -201,7 +201,11 @@ class ProcessPool:
         self._closed = False
 
     def execute(
-        self, task: Mapping[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+        self,
+        task: Mapping[str, Any],
+        key: PoolKey,
+        timeout: float | None,
+        memory: int | None = None,
     ) -> Outcome:
         """Run ``task`` on a worker of ``key``; blocks until it ends, times out or the worker dies.
 
@@ -231,8 +235,12 @@ class ProcessPool:
                 self._discard(worker, kill=True)
                 if stop is not None:
                     return _outcome("killed", stop, started, fresh)
-                return _outcome("timeout", f"the run was stopped after its timeout of {_duration(timeout or 0)}",
-                                started, fresh)
+                return _outcome(
+                    "timeout",
+                    f"the run was stopped after its timeout of {_duration(timeout or 0)}",
+                    started,
+                    fresh,
+                )
             worker.runs += 1
             self._checkin(worker)
             return Outcome(
@@ -326,7 +334,9 @@ def package_shim(folder: Path) -> Path:
 
 
 def _outcome(status: str, error: str, started: float, fresh: bool) -> Outcome:
-    return Outcome(status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh)
+    return Outcome(
+        status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh
+    )
 
 
 def group_rss(pgid: int) -> int:
@@ -369,7 +379,10 @@ def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcom
             error = f"the run crashed with {name}"
     else:
         status = "crashed"
-        error = f"the run's process exited with status {returncode} in the middle of the run (os._exit or a native library)"
+        error = (
+            f"the run's process exited with status {returncode} in the middle of the run "
+            "(os._exit or a native library)"
+        )
     return Outcome(
         status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh
     )

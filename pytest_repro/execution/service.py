@@ -270,8 +270,7 @@ class RunService:
                 started_at=started,
                 ended_at=time.time(),
             )
-        record = self._finish(request, run_id, run_dir, outcome)
-        return record
+        return self._finish(request, run_id, run_dir, outcome)
 
     @contextlib.contextmanager
     def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:

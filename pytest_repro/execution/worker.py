@@ -148,7 +148,9 @@ def user_traceback(exc: BaseException) -> str:
     stack: traceback.TracebackException | None = te
     while stack is not None and id(stack) not in seen:
         seen.add(id(stack))
-        frames = [f for f in stack.stack if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+        frames = [
+            f for f in stack.stack if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
+        ]
         stack.stack = traceback.StackSummary.from_list(frames)
         stack = stack.__cause__ or stack.__context__
     return "".join(te.format())
@@ -246,7 +248,9 @@ def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
     evidence["exit_code"] = proc.returncode
     if proc.returncode != 0:
         if proc.returncode < 0:
-            raise RuntimeError(f"command {task['command'][0]} was killed by {_signal_name(-proc.returncode)}")
+            raise RuntimeError(
+                f"command {task['command'][0]} was killed by {_signal_name(-proc.returncode)}"
+            )
         raise RuntimeError(f"command {task['command'][0]} exited with status {proc.returncode}")
 
 

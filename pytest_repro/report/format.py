@@ -64,6 +64,17 @@ class Units:
             return "unbounded"
         return f"[{self.value(low)}, {self.value(high)}]"
 
+    def diff_interval(self, bounds: Sequence[float] | None) -> str:
+        """An interval of differences: ``[+27.4, +28.5] pp``."""
+        if not bounds:
+            return "n/a"
+        low, high = bounds
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return "unbounded"
+        if self.percent:
+            return f"[{self.diff(low).removesuffix(' pp')}, {self.diff(high)}]"
+        return f"[{self.diff(low)}, {self.diff(high)}]"
+
     def _suffix(self) -> str:
         if self.unit and not self.percent:
             return f" {self.unit}"
@@ -74,6 +85,12 @@ def _plain(x: float, decimals: int) -> str:
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 10 ** (-decimals)):
         return f"{x:.3g}"
     return f"{x:.{decimals}f}"
+
+
+def first_sentence(text: str, limit: int = 80) -> str:
+    """A label keeps the first sentence (cut at ``limit`` characters); reports keep the whole text."""
+    first = text.strip().split(". ")[0].rstrip(".")
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
 def plural(n: int, word: str) -> str:

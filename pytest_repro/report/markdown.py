@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_repro.records import RunRecord
 from pytest_repro.report.format import Units
-from pytest_repro.report.terminal import measured_text, paper_text
+from pytest_repro.report.terminal import measured_text, paper_text, shown_interval
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperSpec
 
@@ -124,7 +124,7 @@ def _claim_details(r: ClaimResult, records: Mapping[str, RunRecord]) -> list[str
     if r.estimate is not None:
         lines.append(
             f"- Estimate {measured_text(r)}; {round((r.shown_confidence or 0.95) * 100):g}% CI "
-            f"{units.interval(r.shown_interval)}; method: {r.method}; n = {r.n}."
+            f"{shown_interval(r)}; method: {r.method}; n = {r.n}."
         )
     if r.delta is not None:
         lines.append(f"- Absolute delta: {units.diff(r.delta)}.")
@@ -138,6 +138,8 @@ def _claim_details(r: ClaimResult, records: Mapping[str, RunRecord]) -> list[str
         )
     for note in (*r.notes, *r.warnings):
         lines.append(f"- Note: {note}")
+    for sub in r.substitutions:
+        lines.append(f"- Substituted: {sub['original']} → {sub['used']} ({sub['why']}).")
     if r.error:
         lines += ["", "```", r.error.rstrip(), "```"]
     if r.runs:

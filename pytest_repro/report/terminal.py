@@ -37,11 +37,12 @@ def paper_text(result: ClaimResult) -> str:
             margin = f" by at least {units.magnitude(result.margin)}" if result.margin else ""
             return f"A better than B{margin}"
         return "n/a"
-    text = (
-        units.value(result.paper)
-        if result.kind == "absolute"
-        else f"A better by {units.diff(result.paper)}"
-    )
+    if result.kind == "absolute":
+        text = units.value(result.paper)
+    elif result.paper == 0:
+        text = "A equal to B"
+    else:
+        text = f"A better by {units.diff(result.paper)}"
     if result.paper_spread:
         text += (
             f" ({result.paper_spread['kind']} {units.magnitude(float(result.paper_spread['value']))}, "
@@ -54,13 +55,22 @@ def measured_text(result: ClaimResult) -> str:
     units = units_of(result)
     if result.estimate is None:
         return "n/a"
-    value = (
-        units.value(result.estimate) if result.kind == "absolute" else units.diff(result.estimate)
-    )
+    if result.kind == "absolute":
+        value, interval = units.value(result.estimate), units.interval(result.interval)
+    else:
+        value, interval = units.diff(result.estimate), units.diff_interval(result.interval)
     if result.interval:
         level = f"{round((result.confidence or 0) * 100):g}%"
-        return f"{value} {level} CI {units.interval(result.interval)}"
+        return f"{value} {level} CI {interval}"
     return value
+
+
+def shown_interval(result: ClaimResult) -> str:
+    """The 95% interval in the claim's units (differences for comparative claims)."""
+    units = units_of(result)
+    if result.kind == "absolute":
+        return units.interval(result.shown_interval)
+    return units.diff_interval(result.shown_interval)
 
 
 def claim_block(result: ClaimResult, *, rerun: str) -> str:
@@ -79,8 +89,8 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
         lines.append(f"  measured   {measured_text(result)}")
         if result.shown_interval:
             lines.append(
-                f"             {round((result.shown_confidence or 0.95) * 100):g}% CI {units.interval(result.shown_interval)}"
-                f"   {result.method}"
+                f"             {round((result.shown_confidence or 0.95) * 100):g}% CI "
+                f"{shown_interval(result)}   {result.method}"
             )
         if result.values:
             per_seed = ", ".join(
@@ -97,10 +107,13 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
         )
     if result.adaptive:
         lines.append(
-            f"  seeds      {result.adaptive['used']} of up to {result.adaptive['max']} (adaptive stages {result.adaptive['stages']})"
+            f"  seeds      {result.adaptive['used']} of up to {result.adaptive['max']} "
+            f"(adaptive stages {result.adaptive['stages']})"
         )
     for note in (*result.notes, *result.warnings):
         lines.append(f"  note       {note}")
+    for sub in result.substitutions:
+        lines.append(f"  substitute {sub['original']} -> {sub['used']} ({sub['why']})")
     if result.error:
         lines.append("")
         lines.extend(f"  {line}" for line in result.error.splitlines())

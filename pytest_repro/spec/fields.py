@@ -215,7 +215,8 @@ class MapReader:
             return node.value
         return self.bad(key, f"must be true or false, got {describe(node)}", "write true or false")
 
-    def mapping(self, key: str) -> YNode | None:
+    def mapping(self, key: str) -> Any:
+        """The mapping node, None when absent, :data:`MISSING` when not a mapping."""
         node = self.items.get(key)
         if node is None:
             return None
@@ -223,7 +224,8 @@ class MapReader:
             return self.bad(key, f"must be a mapping (key: value lines), got {describe(node)}")
         return node
 
-    def sequence(self, key: str) -> YNode | None:
+    def sequence(self, key: str) -> Any:
+        """The sequence node, None when absent, :data:`MISSING` when not a list."""
         node = self.items.get(key)
         if node is None:
             return None

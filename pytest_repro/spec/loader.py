@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -357,7 +357,7 @@ class _Builder:
             return m.bad(
                 "command",
                 "must be a list of arguments; it is never run through a shell",
-                f"split it: command: {[w for w in node.value.split()]}",
+                f"split it: command: {node.value.split()}",
             )
         argv = m.strings("command")
         if argv is MISSING:
@@ -392,7 +392,8 @@ class _Builder:
                 if base not in known:
                     m.bad(
                         key,
-                        f"placeholder {{{name}}} is neither a run.config key nor one of {', '.join(RESERVED_PLACEHOLDERS)}{suggest(base, known)}",
+                        f"placeholder {{{name}}} is neither a run.config key nor one of "
+                        f"{', '.join(RESERVED_PLACEHOLDERS)}{suggest(base, known)}",
                         "add it to run.config, or fix the name",
                     )
 
@@ -418,7 +419,8 @@ class _Builder:
             if not found:
                 m.bad(
                     "entrypoint",
-                    f"no module {module!r}: {candidates[0].name} is not in {self._rel_folder()} and it is not installed",
+                    f"no module {module!r}: {candidates[0].name} is not in {self._rel_folder()} "
+                    "and it is not installed",
                     f"create {self._rel_folder()}/{candidates[0].name} with def {function}(ctx): ..., or fix the name",
                 )
             return
@@ -480,7 +482,9 @@ class _Builder:
                     "add the metric's group",
                 )
             return MetricsSource(format="regex", pattern=text, loc=self.ck.loc(node.line))
-        return MetricsSource(format=fmt, path=text, loc=self.ck.loc(node.line))
+        return MetricsSource(
+            format="jsonl" if fmt == "jsonl" else "csv", path=text, loc=self.ck.loc(node.line)
+        )
 
     def resources(self, m: MapReader) -> Any:
         node = m.mapping("resources")
@@ -868,13 +872,12 @@ class _Builder:
             what="a claim",
         )
         claim_id = c.string("id", allow_number=True)
-        if isinstance(claim_id, str):
-            if not _ID.match(claim_id):
-                c.bad(
-                    "id",
-                    f"{claim_id!r} has characters a test id cannot hold",
-                    "use letters, digits, '.', '_' and '-'",
-                )
+        if isinstance(claim_id, str) and not _ID.match(claim_id):
+            c.bad(
+                "id",
+                f"{claim_id!r} has characters a test id cannot hold",
+                "use letters, digits, '.', '_' and '-'",
+            )
         text = c.string("text")
         source = c.string("source", allow_number=True)
         metric = c.string("metric")
@@ -1027,7 +1030,7 @@ class _Builder:
                 "needs exactly one of epoch: or step:",
                 "write at: {epoch: N} or at: {step: N}",
             )
-        axis = given[0]
+        axis: Literal["epoch", "step"] = "epoch" if given[0] == "epoch" else "step"
         value = a.integer(axis, minimum=0)
         if value is MISSING or value is None:
             return MISSING

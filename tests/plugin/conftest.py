@@ -10,7 +10,7 @@ import numpy  # noqa: F401 - pytester's inline runs drop modules they imported; 
 import pytest
 
 try:  # seeding imports torch when it is installed; load it once here for the same reason
-    import torch  # noqa: F401
+    import torch
     import torch._dynamo  # noqa: F401 - seeding pulls it in lazily; it cannot be imported twice
 except ImportError:  # pragma: no cover - torch is an optional extra
     pass
@@ -84,7 +84,9 @@ def make_paper(pytester: pytest.Pytester) -> MakePaper:
         folder.mkdir(parents=True, exist_ok=True)
         text = header.format(paper_id=paper_id) + top
         if variants:
-            text += "variants:\n" + textwrap.indent(textwrap.dedent(variants).strip("\n"), "  ") + "\n"
+            text += (
+                "variants:\n" + textwrap.indent(textwrap.dedent(variants).strip("\n"), "  ") + "\n"
+            )
         text += "claims:\n" + (claims if claims is not None else claim())
         (folder / "paper.yaml").write_text(text)
         (folder / "train.py").write_text(train)

@@ -22,7 +22,9 @@ def run_cli(*args: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_new_scaffolds_a_paper_whose_spec_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_scaffolds_a_paper_whose_spec_is_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out = run_cli("new", "2011.14439", "--title", "Scaling Down Deep Learning")
     assert code == 0
@@ -65,6 +67,7 @@ def test_report_marks_claims_whose_runs_are_not_recorded(
     monkeypatch.chdir(pytester.path)
     code, out = run_cli("report")
     assert code == 0
+    assert "[not run: no recorded runs]" in out
     assert "[not run: no recorded runs]" in (folder / "results.md").read_text()
 
 
@@ -88,13 +91,17 @@ def test_runs_exported_from_one_ledger_rebuild_the_report_elsewhere(
 
 def test_an_import_with_bad_lines_reports_them_and_keeps_the_good_ones(tmp_path: Path) -> None:
     (tmp_path / "runs.jsonl").write_text('{"not": "a run"}\nnot json at all\n')
-    code, out = run_cli("ledger", "import", str(tmp_path / "runs.jsonl"), "--ledger", str(tmp_path / "l.sqlite"))
+    code, out = run_cli(
+        "ledger", "import", str(tmp_path / "runs.jsonl"), "--ledger", str(tmp_path / "l.sqlite")
+    )
     assert code == 1
     assert "runs.jsonl:1:" in out
     assert "runs.jsonl:2:" in out
 
 
-def test_commands_on_a_missing_ledger_say_how_to_make_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_commands_on_a_missing_ledger_say_how_to_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _ = run_cli("ledger", "export", "--ledger", str(tmp_path / "none.sqlite"))
     assert code == 2
     assert "run the papers first" in capsys.readouterr().err

@@ -23,14 +23,20 @@ def test_help_lists_the_repro_options(pytester: pytest.Pytester) -> None:
     )
 
 
-def test_every_claim_is_a_test_named_by_its_id(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_every_claim_is_a_test_named_by_its_id(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(claims=claim("first") + claim("second"))
     result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["papers/p1/paper.yaml::first", "papers/p1/paper.yaml::second", "2 tests collected*"])
+    result.stdout.fnmatch_lines(
+        ["papers/p1/paper.yaml::first", "papers/p1/paper.yaml::second", "2 tests collected*"]
+    )
     assert not (pytester.path / ".repro").exists()  # collecting runs nothing and opens no ledger
 
 
-def test_sanity_checks_are_collected_before_claims(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_sanity_checks_are_collected_before_claims(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(top="sanity: [determinism, finite]\n")
     result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(
@@ -63,7 +69,8 @@ def test_a_claim_reports_its_yaml_line(pytester: pytest.Pytester, make_paper: Ma
     items, _ = pytester.inline_genitems("-p", "no:cacheprovider")
     second = next(i for i in items if i.name == "second")
     path, line, description = second.reportinfo()
-    text = (pytester.path / "papers/p1/paper.yaml").read_text().splitlines()
+    assert path == pytester.path / "papers/p1/paper.yaml"
+    text = path.read_text().splitlines()
     assert text[line].strip() == "- id: second"
     assert description == "claim second"
 
@@ -88,25 +95,36 @@ def test_a_malformed_spec_fails_with_file_and_line_and_other_papers_still_run(
     assert "pytest_repro/" not in result.stdout.str()
 
 
-def test_yaml_syntax_errors_name_their_line(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_yaml_syntax_errors_name_their_line(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
-    text = (folder / "paper.yaml").read_text().replace("title: A paper for tests", "title: [unclosed")
+    text = (
+        (folder / "paper.yaml").read_text().replace("title: A paper for tests", "title: [unclosed")
+    )
     (folder / "paper.yaml").write_text(text)
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["papers/p1/paper.yaml:*: is not valid YAML*"])
 
 
-def test_a_missing_entrypoint_is_reported_at_its_line(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_a_missing_entrypoint_is_reported_at_its_line(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
     (folder / "train.py").write_text("def train(ctx):\n    pass\n")
     result = pytester.runpytest(*FAST)
     result.stdout.fnmatch_lines(
-        ["papers/p1/paper.yaml:5: run.entrypoint: train.py has no top-level 'run'*", "*fix: define def run(ctx): in train.py (it defines: train)"]
+        [
+            "papers/p1/paper.yaml:5: run.entrypoint: train.py has no top-level 'run'*",
+            "*fix: define def run(ctx): in train.py (it defines: train)",
+        ]
     )
 
 
-def test_the_files_collected_can_be_renamed_with_an_ini_option(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_the_files_collected_can_be_renamed_with_an_ini_option(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
     (folder / "paper.yaml").rename(folder / "claims.yaml")
     pytester.makeini("[pytest]\nrepro_files = claims.yaml\n")
@@ -122,7 +140,9 @@ def test_bad_option_values_are_usage_errors_naming_the_flag(pytester: pytest.Pyt
     assert env.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
-def test_settings_come_from_cli_env_and_ini_in_that_order(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_come_from_cli_env_and_ini_in_that_order(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_repro.session import SESSION_KEY
 
     pytester.makeini("[pytest]\nrepro_cache = read\nrepro_threads = 2\n")
@@ -137,7 +157,9 @@ def test_settings_come_from_cli_env_and_ini_in_that_order(pytester: pytest.Pytes
     assert pytester.parseconfigure().stash[SESSION_KEY].cfg.cache == "read"
 
 
-def test_the_header_says_what_is_needed_to_rerun(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_the_header_says_what_is_needed_to_rerun(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper()
     result = pytester.runpytest(*FAST)
     result.stdout.fnmatch_lines(
@@ -164,4 +186,6 @@ def test_train_file_is_the_papers_own_even_when_two_papers_use_the_same_name(
     make_paper("one")
     make_paper("two", train=TRAIN.replace('c["base"] +', 'c["base"] - 0.3 +'))
     result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--repro-workers=1")
-    result.stdout.fnmatch_lines(["*one/paper.yaml::acc [[]matched*", "*two/paper.yaml::acc [[]fundamental disagreement*"])
+    result.stdout.fnmatch_lines(
+        ["*one/paper.yaml::acc [[]matched*", "*two/paper.yaml::acc [[]fundamental disagreement*"]
+    )

@@ -18,7 +18,9 @@ FAST = ("--repro-inprocess", "-p", "no:cacheprovider")
 DRIFT = 'environment: {requires: ["numpy<1.0", "not-a-real-package>=1"]}\n'
 
 
-def test_drift_annotates_verdicts_by_default(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_drift_annotates_verdicts_by_default(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper(top=DRIFT)
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=1)
@@ -59,7 +61,9 @@ def wheel(folder: Path, name: str, version: str, body: str) -> Path:
     }
     record = []
     for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        digest = (
+            base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        )
         record.append(f"{path},sha256={digest},{len(text.encode())}")
     files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
     path = folder / f"{name}-{version}-py3-none-any.whl"

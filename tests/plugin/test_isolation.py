@@ -62,7 +62,9 @@ def statuses(root: Path) -> dict[int, str]:
     return latest
 
 
-def test_every_way_a_run_can_fail_is_recorded_with_its_status(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_every_way_a_run_can_fail_is_recorded_with_its_status(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     fault_paper(make_paper)
     result = pytester.runpytest("-p", "no:cacheprovider", "--repro-workers=2")
     result.assert_outcomes(failed=1)
@@ -88,7 +90,7 @@ def test_every_way_a_run_can_fail_is_recorded_with_its_status(pytester: pytest.P
 def test_finished_runs_are_reused_after_failures_and_only_the_failed_ones_rerun(
     pytester: pytest.Pytester, make_paper: MakePaper
 ) -> None:
-    folder = fault_paper(make_paper)
+    fault_paper(make_paper)
     pytester.runpytest("-p", "no:cacheprovider", "--repro-workers=2")
     first = statuses(pytester.path)
     pytester.runpytest("-p", "no:cacheprovider", "--repro-workers=2")
@@ -101,7 +103,9 @@ def test_finished_runs_are_reused_after_failures_and_only_the_failed_ones_rerun(
     assert per_seed[1] == 2  # the failed ones ran again
 
 
-def test_the_session_goes_on_after_a_crash(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_the_session_goes_on_after_a_crash(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     train = "import ctypes\ndef run(ctx):\n    ctypes.string_at(0)\n"
     make_paper("crashes", train=train)
     make_paper("fine")
@@ -124,7 +128,15 @@ def test_a_killed_session_loses_no_finished_run_and_the_next_runs_only_what_is_m
     folder = make_paper(claims=claim(extra="seeds: 4"), train=SLOW)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--repro-workers=4", str(folder)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--repro-workers=4",
+            str(folder),
+        ],
         cwd=pytester.path,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -9,7 +9,9 @@ from .conftest import MakePaper, claim
 FAST = ("--repro-inprocess", "-p", "no:cacheprovider")
 
 
-def test_a_matching_claim_passes_and_shows_its_label(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_a_matching_claim_passes_and_shows_its_label(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper()
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(passed=1)
@@ -63,7 +65,9 @@ def test_a_gap_prints_paper_versus_measured_the_rerun_command_and_the_remedy(
     assert "Traceback" not in result.stdout.str()
 
 
-def test_an_expected_gap_with_its_hypothesis_is_xfailed(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_an_expected_gap_with_its_hypothesis_is_xfailed(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     extra = """
     config: {base: 0.88}
     expect: gap
@@ -72,26 +76,36 @@ def test_an_expected_gap_with_its_hypothesis_is_xfailed(pytester: pytest.Pyteste
     make_paper(claims=claim(extra=extra))
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(xfailed=1)
-    result.stdout.fnmatch_lines(["*::acc XFAIL [[]gap of 2.0 pp, hypothesis: the substitute dataset is harder[]]*"])
+    result.stdout.fnmatch_lines(
+        ["*::acc XFAIL [[]gap of 2.0 pp, hypothesis: the substitute dataset is harder[]]*"]
+    )
 
 
-def test_an_expected_gap_that_matches_is_reported_as_xpass(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_an_expected_gap_that_matches_is_reported_as_xpass(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(claims=claim(extra="expect: gap\nhypothesis: it used to fall short"))
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(xpassed=1)
 
 
-def test_an_expected_gap_does_not_hide_a_disagreement(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_an_expected_gap_does_not_hide_a_disagreement(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(claims=claim(extra="config: {base: 0.5}\nexpect: gap\nhypothesis: small gap"))
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(failed=1)
 
 
-def test_inconclusive_fails_by_default_and_can_be_skipped(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_inconclusive_fails_by_default_and_can_be_skipped(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(claims=claim(extra="config: {spread: 0.01}"))
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*::acc [[]inconclusive: ~* seeds would decide[]]*", "fix: the interval is wider*"])
+    result.stdout.fnmatch_lines(
+        ["*::acc [[]inconclusive: ~* seeds would decide[]]*", "fix: the interval is wider*"]
+    )
     skipped = pytester.runpytest("-v", "--repro-inconclusive=skip", *FAST)
     skipped.assert_outcomes(skipped=1)
 
@@ -99,7 +113,10 @@ def test_inconclusive_fails_by_default_and_can_be_skipped(pytester: pytest.Pytes
 def test_a_metric_never_logged_at_the_claims_epoch_is_an_error_that_says_what_was_logged(
     pytester: pytest.Pytester, make_paper: MakePaper
 ) -> None:
-    make_paper(claims=claim().replace("at: {epoch: 5}", "at: {epoch: 60}") + claim("typo").replace("metric: acc", "metric: ac"))
+    make_paper(
+        claims=claim().replace("at: {epoch: 5}", "at: {epoch: 60}")
+        + claim("typo").replace("metric: acc", "metric: ac")
+    )
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
@@ -108,7 +125,9 @@ def test_a_metric_never_logged_at_the_claims_epoch_is_an_error_that_says_what_wa
             "*::typo [[]error: ac was never logged (did you mean 'acc'?) in 3 of 3 runs[]]*",
         ]
     )
-    result.stdout.fnmatch_lines(["*seed 0 (run p1-*): the run logged acc up to epoch 5 but never reached epoch 60*"])
+    result.stdout.fnmatch_lines(
+        ["*seed 0 (run p1-*): the run logged acc up to epoch 5 but never reached epoch 60*"]
+    )
 
 
 def test_a_run_that_raises_is_reported_with_its_output_and_the_session_goes_on(
@@ -127,13 +146,17 @@ def test_a_run_that_raises_is_reported_with_its_output_and_the_session_goes_on(
     )
 
 
-def test_x_stops_after_the_first_failing_claim(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_x_stops_after_the_first_failing_claim(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(claims=claim("a", extra="config: {base: 0.5}") + claim("b"))
     result = pytester.runpytest("-x", *FAST)
     result.assert_outcomes(failed=1)
 
 
-def test_comparative_claims_compare_variants_paired_over_seeds(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_comparative_claims_compare_variants_paired_over_seeds(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     claims = """\
   - id: a-beats-b
     text: A beats B
@@ -168,7 +191,9 @@ def test_comparative_claims_compare_variants_paired_over_seeds(pytester: pytest.
     )
 
 
-def test_adaptive_seeds_stop_when_the_verdict_is_settled(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_adaptive_seeds_stop_when_the_verdict_is_settled(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper(claims=claim(extra="seeds: {min: 3, max: 10}"))
     result = pytester.runpytest("-v", *FAST)
     result.assert_outcomes(passed=1)
@@ -177,7 +202,9 @@ def test_adaptive_seeds_stop_when_the_verdict_is_settled(pytester: pytest.Pytest
     assert calls(folder) < 10
 
 
-def test_claims_on_the_same_variant_share_runs(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_claims_on_the_same_variant_share_runs(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     from .conftest import calls
 
     folder = make_paper(claims=claim("one") + claim("two", paper=0.905, tolerance=0.02))

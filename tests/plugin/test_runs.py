@@ -82,14 +82,20 @@ def test_an_unmodified_script_runs_as_a_command_and_its_metrics_are_read(
     result.stdout.fnmatch_lines(["*cmd/paper.yaml::acc [[]matched within 0.010[]]*"])
 
 
-def test_a_command_that_exits_non_zero_is_an_error_with_its_status(pytester: pytest.Pytester) -> None:
+def test_a_command_that_exits_non_zero_is_an_error_with_its_status(
+    pytester: pytest.Pytester,
+) -> None:
     command_paper(pytester, "jsonl", '{jsonl: "{run_dir}/metrics.jsonl"}', base=-1.0)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*seed 0 (cmd-*): failed: RuntimeError: command python exited with status 3"])
+    result.stdout.fnmatch_lines(
+        ["*seed 0 (cmd-*): failed: RuntimeError: command python exited with status 3"]
+    )
 
 
-def test_a_second_session_reuses_every_run_and_trains_nothing(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_a_second_session_reuses_every_run_and_trains_nothing(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
     pytester.runpytest(*FAST).assert_outcomes(passed=1)
     assert calls(folder) == 3
@@ -97,20 +103,28 @@ def test_a_second_session_reuses_every_run_and_trains_nothing(pytester: pytest.P
     assert calls(folder) == 3
 
 
-def test_changing_one_claims_config_reruns_only_that_variant(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_changing_one_claims_config_reruns_only_that_variant(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper(claims=claim("a") + claim("b", extra="config: {base: 0.9}"))
     pytester.runpytest(*FAST)
     assert calls(folder) == 3  # both claims resolve to the same config
-    text = (folder / "paper.yaml").read_text().replace("config: {base: 0.9}", "config: {base: 0.905}")
+    text = (
+        (folder / "paper.yaml").read_text().replace("config: {base: 0.9}", "config: {base: 0.905}")
+    )
     (folder / "paper.yaml").write_text(text)
     pytester.runpytest(*FAST).assert_outcomes(passed=2)
     assert calls(folder) == 6
 
 
-def test_editing_a_claims_tolerance_never_retrains(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_editing_a_claims_tolerance_never_retrains(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
     pytester.runpytest(*FAST)
-    (folder / "paper.yaml").write_text((folder / "paper.yaml").read_text().replace("tolerance: 0.01", "tolerance: 0.02"))
+    (folder / "paper.yaml").write_text(
+        (folder / "paper.yaml").read_text().replace("tolerance: 0.01", "tolerance: 0.02")
+    )
     pytester.runpytest(*FAST).assert_outcomes(passed=1)
     assert calls(folder) == 3
 
@@ -131,7 +145,9 @@ def test_rerun_trains_again(pytester: pytest.Pytester, make_paper: MakePaper, wh
     assert calls(folder) == 6
 
 
-def test_cache_off_neither_reuses_nor_records(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_cache_off_neither_reuses_nor_records(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     folder = make_paper()
     pytester.runpytest("--repro-cache=off", *FAST).assert_outcomes(passed=1)
     pytester.runpytest("--repro-cache=off", *FAST).assert_outcomes(passed=1)
@@ -139,7 +155,9 @@ def test_cache_off_neither_reuses_nor_records(pytester: pytest.Pytester, make_pa
     assert not (pytester.path / ".repro" / "ledger.sqlite").exists()
 
 
-def test_every_run_is_in_the_ledger_with_its_evidence(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_every_run_is_in_the_ledger_with_its_evidence(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper()
     pytester.runpytest(*FAST)
     db = sqlite3.connect(pytester.path / ".repro" / "ledger.sqlite")
@@ -153,8 +171,13 @@ def test_every_run_is_in_the_ledger_with_its_evidence(pytester: pytest.Pytester,
     assert len(evidence["key"]["code"]) == 64
 
 
-def test_the_json_report_follows_the_contract(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
-    make_paper(claims=claim() + claim("gap", extra="config: {base: 0.88}\nexpect: gap\nhypothesis: harder data"))
+def test_the_json_report_follows_the_contract(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    make_paper(
+        claims=claim()
+        + claim("gap", extra="config: {base: 0.88}\nexpect: gap\nhypothesis: harder data")
+    )
     pytester.runpytest("--repro-json=out/results.json", *FAST)
     doc = json.loads((pytester.path / "out/results.json").read_text())
     assert doc["version"] == 1
@@ -162,8 +185,26 @@ def test_the_json_report_follows_the_contract(pytester: pytest.Pytester, make_pa
     assert paper["id"] == "p1"
     assert paper["path"] == "papers/p1/paper.yaml"
     acc, gap = paper["claims"]
-    expected_keys = {"id", "kind", "metric", "at", "paper", "tolerance", "n", "seeds", "values", "estimate",
-                     "interval", "confidence", "delta", "verdict", "label", "method", "hypothesis", "runs"}
+    expected_keys = {
+        "id",
+        "kind",
+        "metric",
+        "at",
+        "paper",
+        "tolerance",
+        "n",
+        "seeds",
+        "values",
+        "estimate",
+        "interval",
+        "confidence",
+        "delta",
+        "verdict",
+        "label",
+        "method",
+        "hypothesis",
+        "runs",
+    }
     assert expected_keys <= set(acc)
     assert acc["at"] == {"epoch": 5}
     assert acc["seeds"] == [0, 1, 2]
@@ -180,11 +221,16 @@ def test_the_json_report_follows_the_contract(pytester: pytest.Pytester, make_pa
     assert gap["delta"] == pytest.approx(-0.02)
 
 
-def test_results_md_is_written_next_to_the_paper(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
-    folder = make_paper(claims=claim() + claim("gap", extra="config: {base: 0.88}\nhypothesis: harder data"))
+def test_results_md_is_written_next_to_the_paper(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    folder = make_paper(
+        claims=claim() + claim("gap", extra="config: {base: 0.88}\nhypothesis: harder data")
+    )
     pytester.runpytest(*FAST)
     text = (folder / "results.md").read_text()
-    assert "| [acc](#acc) | Table 1 | acc @ epoch 5 | 90.0% | 90.0% 90% CI [89.8%, 90.2%] | 0.0 pp | 3 | [matched within 1.0 pp] |" in text
+    row = "| [acc](#acc) | Table 1 | acc @ epoch 5 | 90.0% | 90.0% 90% CI [89.8%, 90.2%] | 0.0 pp | 3 |"
+    assert f"{row} [matched within 1.0 pp] |" in text
     assert "- **gap** — gap of 2.0 pp: harder data" in text
     assert "## Appendix: evidence" in text
     assert text.count("| ok |") == 6
@@ -201,7 +247,9 @@ def test_results_md_keeps_claims_not_selected_this_session_from_the_ledger(
     assert "[not run" not in text
 
 
-def test_junitxml_carries_the_verdict_as_properties(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_junitxml_carries_the_verdict_as_properties(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper()
     pytester.runpytest("--junitxml=junit.xml", *FAST)
     xml = (pytester.path / "junit.xml").read_text()
@@ -247,13 +295,17 @@ def run(ctx):
     )
 
 
-def test_passing_sanity_checks_let_claims_run(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_passing_sanity_checks_let_claims_run(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper(top="sanity: [determinism, finite]\n")
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=3)
 
 
-def test_results_from_xdist_workers_reach_the_controller(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_results_from_xdist_workers_reach_the_controller(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     make_paper("one", claims=claim("a") + claim("b", paper=0.85))
     make_paper("two")
     result = pytester.runpytest("-n", "2", "--repro-json=out.json", "-p", "no:cacheprovider")
@@ -261,3 +313,30 @@ def test_results_from_xdist_workers_reach_the_controller(pytester: pytest.Pytest
     result.stdout.fnmatch_lines(["*reproduction verdicts*"])
     doc = json.loads((pytester.path / "out.json").read_text())
     assert sorted(c["id"] for p in doc["papers"] for c in p["claims"]) == ["a", "acc", "b"]
+
+
+def test_xdist_workers_sharing_variants_compute_each_run_exactly_once(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    claims = "".join(
+        claim(f"c{i}", extra=f"config: {{base: {0.9 + 0.001 * (i % 4)}}}") for i in range(16)
+    )
+    folder = make_paper(claims=claims)
+    result = pytester.runpytest("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=16)
+    assert calls(folder) == 4 * 3  # 4 variants x 3 seeds, however the claims were spread
+    db = sqlite3.connect(pytester.path / ".repro" / "ledger.sqlite")
+    assert db.execute("select count(*) from runs where status = 'ok'").fetchone()[0] == 12
+    db.close()
+
+
+def test_an_unusable_working_folder_is_a_usage_error(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    make_paper()
+    (pytester.path / "blocked").write_text("a file, not a folder")
+    result = pytester.runpytest("--repro-dir=blocked/sub", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*cannot write its working folder*blocked/sub*use --repro-dir=PATH*"]
+    )

@@ -32,14 +32,16 @@ def check(folder: Path, text: str) -> None:
     try:
         spec = load_spec_text(text, path=folder / "paper.yaml", display="papers/x/paper.yaml")
     except SpecError as exc:
-        assert exc.problems
-        for problem in exc.problems:
-            assert 1 <= problem.line <= lines, (problem, text)
-            assert problem.path == "papers/x/paper.yaml"
-            assert str(problem).startswith(f"papers/x/paper.yaml:{problem.line}:")
+        problems = exc.problems
+    else:
+        assert isinstance(spec, PaperSpec)
+        assert spec.claims
         return
-    assert isinstance(spec, PaperSpec)
-    assert spec.claims
+    assert problems
+    for problem in problems:
+        assert 1 <= problem.line <= lines, (problem, text)
+        assert problem.path == "papers/x/paper.yaml"
+        assert str(problem).startswith(f"papers/x/paper.yaml:{problem.line}:")
 
 
 VOCAB = sorted(

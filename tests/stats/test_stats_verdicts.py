@@ -310,11 +310,15 @@ def test_auto_keeps_student_t_when_examples_are_logged_and_hierarchical_is_asked
     values = [float(np.mean(e)) for e in examples]
     auto = decide_absolute(values, paper=PAPER, tolerance=0.03, examples=examples)
     assert auto.method == "student-t"
-    asked = decide_absolute(values, paper=PAPER, tolerance=0.03, examples=examples, method="hierarchical")
+    asked = decide_absolute(
+        values, paper=PAPER, tolerance=0.03, examples=examples, method="hierarchical"
+    )
     assert asked.method == "hierarchical bootstrap (B=9999)"
     assert asked.warnings == ()
     with pytest.raises(StatsError, match="5 or more seeds"):
-        decide_absolute(values[:4], paper=PAPER, tolerance=0.03, examples=examples[:4], method="hierarchical")
+        decide_absolute(
+            values[:4], paper=PAPER, tolerance=0.03, examples=examples[:4], method="hierarchical"
+        )
 
 
 def test_examples_that_disagree_with_the_values_are_warned_about() -> None:

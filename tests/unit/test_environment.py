@@ -11,7 +11,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -75,7 +74,14 @@ def test_fingerprint_is_cached_and_imports_no_torch() -> None:
         "assert 'torch' not in sys.modules\n"
         "assert fp['packages']['torch'] is not None\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
 
 
 def test_cached_fingerprint_returns_copies() -> None:
