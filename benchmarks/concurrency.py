@@ -83,9 +83,8 @@ def main() -> None:
         )
         print(f"  pytest: {proc.stdout.strip().splitlines()[-1]}")
         print(f"  runs in the ledger: {dict(rows)} (expected {expected} ok)")
-        print(
-            f"  entrypoint calls:   {len(calls)} (distinct: {len(set(c.rsplit(' ', 1)[0] for c in calls))})"
-        )
+        distinct = {c.rsplit(" ", 1)[0] for c in calls}
+        print(f"  entrypoint calls:   {len(calls)} (distinct: {len(distinct)})")
         print(f"  wall time: {wall:.1f} s")
         if dict(rows) != {"ok": expected} or len(calls) != expected:
             raise SystemExit("FAILED: runs were lost or computed twice")

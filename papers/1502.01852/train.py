@@ -9,6 +9,7 @@ minibatches) and the test loss and accuracy; epoch 0 is the loss at initializati
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -17,14 +18,16 @@ from torch import nn
 INIT_VARIANCE_GAIN = {"he": 2.0, "xavier": 1.0}
 
 
-def build_plain_net(n_in: int, width: int, depth: int, classes: int, init: str, generator: torch.Generator) -> nn.Sequential:
+def build_plain_net(
+    n_in: int, width: int, depth: int, classes: int, init: str, generator: torch.Generator
+) -> nn.Sequential:
     if init not in INIT_VARIANCE_GAIN:
         raise ValueError(f"init={init!r}: expected one of {sorted(INIT_VARIANCE_GAIN)}")
     if depth < 2:
         raise ValueError(f"depth={depth}: a plain net needs at least 2 weight layers")
     sizes = [n_in] + [width] * (depth - 1) + [classes]
     layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         linear = nn.Linear(fan_in, fan_out)
         with torch.no_grad():
             std = math.sqrt(INIT_VARIANCE_GAIN[init] / fan_in)
@@ -37,7 +40,9 @@ def build_plain_net(n_in: int, width: int, depth: int, classes: int, init: str, 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> tuple[float, torch.Tensor]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000
+) -> tuple[float, torch.Tensor]:
     """Mean cross-entropy and per-example 0/1 correctness."""
     model.eval()
     losses, correct = [], []
@@ -62,8 +67,12 @@ def run(ctx) -> None:
     classes = int(y.max().item()) + 1
 
     init_gen = torch.Generator().manual_seed(ctx.seed)
-    model = build_plain_net(x.shape[1], cfg["width"], cfg["depth"], classes, cfg["init"], init_gen).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"])
+    model = build_plain_net(
+        x.shape[1], cfg["width"], cfg["depth"], classes, cfg["init"], init_gen
+    ).to(device)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
+    )
     loss_fn = nn.CrossEntropyLoss()
     shuffler = torch.Generator().manual_seed(ctx.seed + 1)
 
@@ -91,7 +100,8 @@ def run(ctx) -> None:
         ctx.log(
             epoch=epoch,
             step=step,
-            train_loss=loss_sum / seen,  # mean over the epoch's minibatches, as training curves plot it
+            # the mean over the epoch's minibatches, as training curves plot it
+            train_loss=loss_sum / seen,
             train_acc=correct_sum / seen,
             test_loss=test_loss,
             test_acc=float(test_correct.mean()),

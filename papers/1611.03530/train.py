@@ -28,9 +28,13 @@ def standardize(x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def correct_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+def correct_on(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000
+) -> torch.Tensor:
     model.eval()
-    out = torch.cat([model(x[i : i + batch]).argmax(1) == y[i : i + batch] for i in range(0, len(y), batch)])
+    out = torch.cat(
+        [model(x[i : i + batch]).argmax(1) == y[i : i + batch] for i in range(0, len(y), batch)]
+    )
     model.train()
     return out.to(torch.float64)
 
@@ -52,12 +56,16 @@ def run(ctx) -> None:
     y_test = torch.as_tensor(data["y_test"], device=device)
     classes = int(y_true.max().item()) + 1
     if cfg["random_labels"]:
-        y = torch.as_tensor(ctx.rng.integers(0, classes, size=len(y_true)), dtype=torch.long, device=device)
+        y = torch.as_tensor(
+            ctx.rng.integers(0, classes, size=len(y_true)), dtype=torch.long, device=device
+        )
     else:
         y = y_true
 
     model = build_mlp(x.shape[1], cfg["hidden"], cfg["depth"], classes).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"])
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
+    )
     loss_fn = nn.CrossEntropyLoss()
     shuffler = torch.Generator().manual_seed(ctx.seed)
 
@@ -75,7 +83,8 @@ def run(ctx) -> None:
             total += loss.item() * len(idx)
             seen += len(idx)
             step += 1
-            if step % cfg["lr_decay_every"] == 0:  # the paper's per-epoch decay, counted in CIFAR-10 epochs
+            # the paper's per-epoch decay, counted in CIFAR-10 epochs
+            if step % cfg["lr_decay_every"] == 0:
                 for group in optimizer.param_groups:
                     group["lr"] *= cfg["lr_decay"]
             if ctx.budget_spent(step):

@@ -32,7 +32,9 @@ def fit_and_score(x, y, x_test, y_test, v, b, classes, chunk=1000):
     targets = np.eye(classes)[y]
     coef, *_ = np.linalg.lstsq(phi, targets, rcond=None)  # minimum-norm least squares
     train_out = phi @ coef
-    test_out = np.concatenate([features(x_test[i : i + chunk], v, b) @ coef for i in range(0, len(x_test), chunk)])
+    test_out = np.concatenate(
+        [features(x_test[i : i + chunk], v, b) @ coef for i in range(0, len(x_test), chunk)]
+    )
     test_targets = np.eye(classes)[y_test]
     correct = (test_out.argmax(1) == y_test).astype(np.float64)
     return {
@@ -52,7 +54,9 @@ def run(ctx) -> None:
     rng = ctx.rng
     sigma = cfg["bandwidth"] if cfg["bandwidth"] != "median" else median_distance(x, rng)
 
-    sizes = cfg["n_features"] if isinstance(cfg["n_features"], (list, tuple)) else [cfg["n_features"]]
+    sizes = (
+        cfg["n_features"] if isinstance(cfg["n_features"], (list, tuple)) else [cfg["n_features"]]
+    )
     largest = max(sizes)
     # One draw of the largest set; a model with N features uses its first N, so the
     # sizes of a list are nested, as when features are added to a growing model.
@@ -61,7 +65,9 @@ def run(ctx) -> None:
 
     best = None
     for n_features in sizes:
-        scores, correct = fit_and_score(x, y, x_test, y_test, v[:, :n_features], b[:n_features], classes)
+        scores, correct = fit_and_score(
+            x, y, x_test, y_test, v[:, :n_features], b[:n_features], classes
+        )
         if best is None or scores["test_error"] < best[0]["test_error"]:
             best = (scores, correct, n_features)
         if ctx.budget_spent(1):

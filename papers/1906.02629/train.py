@@ -10,6 +10,7 @@ expected calibration error (ECE, equal-width confidence bins) and mean confidenc
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -32,10 +33,13 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
     correct = (prediction == labels).to(probs.dtype)
     edges = torch.linspace(0.0, 1.0, bins + 1, dtype=probs.dtype)
     ece = torch.zeros((), dtype=probs.dtype)
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in itertools.pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
-            ece += in_bin.to(probs.dtype).mean() * (correct[in_bin].mean() - confidence[in_bin].mean()).abs()
+            ece += (
+                in_bin.to(probs.dtype).mean()
+                * (correct[in_bin].mean() - confidence[in_bin].mean()).abs()
+            )
     return float(ece)
 
 

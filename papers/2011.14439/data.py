@@ -7,7 +7,9 @@ import random
 import numpy as np
 
 
-def make_mnist1d(seed: int = 42, num_samples: int = 5000, train_split: float = 0.8) -> dict[str, np.ndarray]:
+def make_mnist1d(
+    seed: int = 42, num_samples: int = 5000, train_split: float = 0.8
+) -> dict[str, np.ndarray]:
     """The MNIST-1D dataset with the package's default generation parameters.
 
     With the defaults this is the standard split: 4000 training and 1000 test

@@ -111,10 +111,16 @@ def run(ctx) -> None:
 
     batch, steps, eval_every = cfg["batch_size"], cfg["steps"], cfg["eval_every"]
     if cfg["batch_order"] not in ("sequential", "reshuffle"):
-        raise ValueError(f"batch_order={cfg['batch_order']!r}: expected 'sequential' or 'reshuffle'")
+        raise ValueError(
+            f"batch_order={cfg['batch_order']!r}: expected 'sequential' or 'reshuffle'"
+        )
     n = len(y)
     shuffler = torch.Generator().manual_seed(ctx.seed)
-    order = torch.arange(n) if cfg["batch_order"] == "sequential" else torch.randperm(n, generator=shuffler)
+    order = (
+        torch.arange(n)
+        if cfg["batch_order"] == "sequential"
+        else torch.randperm(n, generator=shuffler)
+    )
     cursor = 0
     for step in range(1, steps + 1):
         if cursor + batch > n:  # a new pass over the training set
@@ -133,8 +139,14 @@ def run(ctx) -> None:
         if step % eval_every == 0 or step == steps or stop:
             test_correct = correct_on(model, x_test, y_test)
             train_acc = float(correct_on(model, x, y).mean())
-            ctx.log(step=step, train_loss=loss.item(), train_acc=train_acc, test_acc=float(test_correct.mean()))
+            ctx.log(
+                step=step,
+                train_loss=loss.item(),
+                train_acc=train_acc,
+                test_acc=float(test_correct.mean()),
+            )
             if step == steps or stop:
-                ctx.log_examples("test_acc", test_correct, step=step)  # per-example outcomes of the claim's metric
+                # per-example outcomes of the claim's metric, for its spread floor (1/N)
+                ctx.log_examples("test_acc", test_correct, step=step)
         if stop:
             break

@@ -136,7 +136,8 @@ def make(leak):
 def test_train_test_overlap_is_a_sanity_check(
     pytester: pytest.Pytester, make_paper: MakePaper, leak: bool, outcome: dict[str, int]
 ) -> None:
-    top = f"data:\n  split: {{python: 'splits:make', args: {{leak: {str(leak).lower()}}}}}\nsanity:\n  - train_test_overlap: {{data: split}}\n"
+    source = f"{{python: 'splits:make', args: {{leak: {str(leak).lower()}}}}}"
+    top = f"data:\n  split: {source}\nsanity:\n  - train_test_overlap: {{data: split}}\n"
     folder = make_paper(top=top)
     (folder / "splits.py").write_text(OVERLAP)
     result = pytester.runpytest(*FAST)
