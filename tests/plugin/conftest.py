@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy  # noqa: F401 - pytester's inline runs drop modules they imported; keep these loaded
 import pytest
 
-try:  # seeding imports torch when it is installed; load it once here for the same reason
-    import torch
-    import torch._dynamo  # noqa: F401 - seeding pulls it in lazily; it cannot be imported twice
-except ImportError:  # pragma: no cover - torch is an optional extra
-    pass
+for _name in ("numpy", "torch", "torch._dynamo", "sklearn.datasets", "pandas", "scipy.stats"):
+    # In-process runs import these (seeding imports torch, which pulls torch._dynamo in lazily;
+    # scikit-learn's loaders import pandas). pytester forgets the modules an inline run
+    # imported, and extension modules do not survive a second import: load them once here.
+    with contextlib.suppress(ImportError):  # optional extras
+        importlib.import_module(_name)
 
 #: An entrypoint whose metric is fully controlled by its config: seed s logs
 #: base + spread * (s - 1) at every epoch, so seeds 0, 1, 2 have mean `base` and sd `spread`.

@@ -30,7 +30,9 @@ def test_a_claim_needing_more_gpus_than_visible_is_skipped_with_the_reason(
     make_paper(header=HEADER_GPU)
     result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*::acc [[]skipped: needs 1 GPU(s) (run.resources.gpus*); 0 visible[]]*"])
+    result.stdout.fnmatch_lines(
+        ["*::acc [[]skipped: needs 1 GPU(s) (run.resources.gpus*); 0 visible[]]*"]
+    )
 
 
 def test_leases_hand_out_each_device_to_one_holder_at_a_time(tmp_path: object) -> None:
@@ -63,7 +65,9 @@ environment: {{deterministic: true}}
 
 
 @pytest.mark.gpu
-def test_a_gpu_run_sees_its_leased_device_with_determinism_on(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_a_gpu_run_sees_its_leased_device_with_determinism_on(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     if not visible_gpus():
         pytest.skip("no CUDA device visible")
     pytest.importorskip("torch")
