@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.errors import ReproError, SpecError
-from pytest_repro.records import RunRecord
 
 if TYPE_CHECKING:
-    from pytest_repro.execution.plan import RunRequest
     from pytest_repro.ledger import SQLiteLedger
 
 PAPER_TEMPLATE = """\
@@ -205,8 +203,6 @@ def _spec_files(paths: Sequence[Path]) -> list[Path]:
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_repro import __version__
-    from pytest_repro.evaluate import Evaluator
-    from pytest_repro.execution.plan import Planner
     from pytest_repro.report import markdown, writers
     from pytest_repro.report.terminal import summary_table
     from pytest_repro.spec import load_spec
@@ -216,14 +212,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     store = _open(args.ledger)
     results = []
     try:
-        planner = Planner(cfg)
         for file in _spec_files(args.paths):
-            display = _display(file, root)
-            spec = load_spec(file, display=display)
-            index = _RecordIndex(store.records(paper_path=display))
-            evaluator = Evaluator(cfg, planner, index.obtain)
-            claims = [evaluator.evaluate(spec, claim) for claim in spec.claims]
-            records = writers.fetch_records(store, [rid for c in claims for rid in c.runs])
+            spec = load_spec(file, display=_display(file, root))
+            claims, records = writers.paper_report(spec, [], cfg, store)
             text = markdown.render(
                 spec, claims, records, version=__version__, settings="rebuilt from the ledger"
             )
@@ -238,51 +229,6 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     for line in summary_table(results):
         print(line, file=out)
     return 0
-
-
-class _RecordIndex:
-    """Finds recorded runs by what they ran (paper code, config, seed), whatever machine ran them.
-
-    The report is rebuilt from the ledger alone: a run recorded on another machine (a CI
-    GPU runner, imported with ``ledger import``) counts when it ran this code with this
-    config and seed. Its environment is shown in the report's appendix.
-    """
-
-    def __init__(self, records: Iterable[RunRecord]) -> None:
-        self.best: dict[tuple[str, str, int, str], RunRecord] = {}
-        for record in records:
-            key_fields = record.evidence.get("key", {})
-            if not record.ok or record.smoke or key_fields.get("purpose"):
-                continue
-            key = (
-                record.variant,
-                str(key_fields.get("code")),
-                record.seed,
-                str(key_fields.get("max_steps")),
-            )
-            current = self.best.get(key)
-            if current is None or record.started_at > current.started_at:
-                self.best[key] = record
-
-    def obtain(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
-        from pytest_repro.evaluate import NotRecorded
-
-        found = []
-        for request in requests:
-            key = (
-                request.variant_key,
-                str(request.key_fields.get("code")),
-                request.seed,
-                str(request.max_steps),
-            )
-            record = self.best.get(key)
-            if record is None:
-                raise NotRecorded(
-                    f"no recorded run of seed {request.seed} for the current code and config "
-                    f"({request.variant.describe()}); run: pytest {request.spec.display}"
-                )
-            found.append(record)
-        return found
 
 
 def _display(file: Path, root: Path) -> str:

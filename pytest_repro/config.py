@@ -53,6 +53,7 @@ class ReproConfig:
     results: bool = True
     files: tuple[str, ...] = ("paper.yaml",)
     timeout: float | None = None
+    seed: int | None = None  # of the repro_seed fixture
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -244,6 +245,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     flag("inprocess")
     flag("deterministic")
     number("threads", "threads", _positive_int, "a whole number >= 1")
+    number("seed", "seed", _seed, "a whole number from 0 to 4294967295")
     results, origin = raw("results")
     if results is not None:
         if results not in ("write", "off"):
@@ -310,6 +312,14 @@ def _truthy(value: Any, origin: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise pytest.UsageError(f"{origin}={value!r}: expected true or false")
+
+
+def _seed(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 0 <= number < 2**32 else None
 
 
 def _positive_int(value: Any) -> int | None:

@@ -8,6 +8,7 @@ silent "last value".
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +17,12 @@ from pytest_repro.config import ReproConfig
 from pytest_repro.errors import MetricError, ReproError, StatsError
 from pytest_repro.execution.metrics import examples_key, logged_names
 from pytest_repro.execution.plan import Planner, RunRequest
+from pytest_repro.execution.worker import OUTPUT_FILE
 from pytest_repro.records import RunRecord
 from pytest_repro.report.format import Units, first_sentence, plural
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.fields import suggest
-from pytest_repro.spec.schema import Claim, PaperSpec, Variant
+from pytest_repro.spec.schema import Claim, PaperSpec
 
 Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
 
@@ -376,16 +378,12 @@ def _base(spec: PaperSpec, claim: Claim) -> dict[str, Any]:
         "expect": claim.expect,
         "see": claim.see,
         "margin": claim.margin if claim.kind == "comparative" else None,
-        "variants": [_describe(spec, v) for v in claim.variants()],
+        "variants": [v.describe() for v in claim.variants()],
         "substitutions": [
             {"original": s.original, "used": s.used, "why": s.why}
             for s in spec.substitutions_for(claim.id)
         ],
     }
-
-
-def _describe(spec: PaperSpec, variant: Variant) -> str:
-    return variant.describe()
 
 
 def _error(
@@ -406,10 +404,10 @@ def _error(
 def _gist(message: str) -> str:
     """The first line of an error without its ``file:line: field:`` prefix (the label is short)."""
     first = message.splitlines()[0] if message else "error"
-    parts = first.split(": ", 2)
-    if len(parts) == 3 and ".yaml:" in parts[0]:
-        return parts[2]
-    return first
+    located = re.match(r"^\S+\.ya?ml:\d+: [\w.\[\]-]+: (.+)$", first)
+    if located:
+        return located.group(1)
+    return re.sub(r"^\S+\.ya?ml: ", "", first)
 
 
 def _failed_short(failed: Sequence[RunRecord], total: int) -> str:
@@ -429,7 +427,7 @@ def _failed_runs(failed: Sequence[RunRecord], total: int) -> str:
             lines.append("    last output:")
             lines.extend(f"      {ln}" for ln in tail)
         if record.run_dir:
-            lines.append(f"    output: {record.run_dir}/output.log")
+            lines.append(f"    output: {record.run_dir}/{OUTPUT_FILE}")
     return "\n".join(lines)
 
 
@@ -441,11 +439,9 @@ def label(claim: Claim, outcome: str, verdict: Any, units: Units) -> str:
             margin = f" (margin {units.magnitude(claim.margin)})" if claim.margin else ""
             return f"[matched: A better by {units.magnitude(verdict.estimate)}{margin}]"
         if outcome == "gap":
-            return (
-                f"[gap: A better by only {units.magnitude(verdict.estimate)} < margin {units.magnitude(claim.margin)}"
-                + _hyp(claim)
-                + "]"
-            )
+            improvement = units.diff(verdict.estimate)
+            margin = units.magnitude(claim.margin)
+            return f"[gap: improvement of A over B {improvement}, below the margin {margin}{_hyp(claim)}]"
         if outcome == "disagreement":
             return f"[fundamental disagreement: B better by {units.magnitude(verdict.estimate)}, see {_see(claim)}]"
     if outcome == "matched":

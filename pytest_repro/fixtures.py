@@ -63,9 +63,11 @@ def repro_seed(request: pytest.FixtureRequest) -> Generator[Seeded, None, None]:
         restore_rng_state,
         seed_everything,
     )
+    from pytest_repro.session import SESSION_KEY
 
-    base = request.config.getoption("repro_seed", None)
-    seed = int(base) if base is not None else derive_seed(request.node.nodeid)
+    session = request.config.stash.get(SESSION_KEY, None)
+    fixed = session.cfg.seed if session is not None else None
+    seed = fixed if fixed is not None else derive_seed(request.node.nodeid)
     request.node.stash[SEED_KEY] = seed
     state = capture_rng_state()
     try:

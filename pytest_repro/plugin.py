@@ -7,12 +7,15 @@ registered here at configure time.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from pytest_repro import config as repro_config
 from pytest_repro.collect import PaperFile
+from pytest_repro.execution.service import SESSION_START_VAR
 from pytest_repro.session import SESSION_KEY, ReproSession
 
 MARKERS = (
@@ -32,6 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     cfg = repro_config.resolve(config)
+    if not hasattr(config, "workerinput"):
+        # xdist workers inherit it: "runs of this session" means the same thing in every worker.
+        os.environ[SESSION_START_VAR] = repr(time.time())
     session = ReproSession(config, cfg)
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "repro-session")

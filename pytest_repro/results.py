@@ -62,8 +62,6 @@ class ClaimResult:
     margin: float | None = None
     adaptive: Mapping[str, Any] | None = None
     smoke: bool = False
-    reused: int = 0
-    executed: int = 0
     substitutions: Sequence[Mapping[str, str]] = field(default_factory=tuple)
 
     @property

@@ -12,26 +12,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_repro.collect import ClaimError, ClaimItem, Disagreement, Gap, Inconclusive, SanityItem
+from pytest_repro.collect import (
+    ClaimError,
+    ClaimItem,
+    Disagreement,
+    Gap,
+    Inconclusive,
+    SanityItem,
+    SpecErrorItem,
+)
 from pytest_repro.config import ReproConfig
-from pytest_repro.errors import EnvironmentDrift, LedgerError
+from pytest_repro.errors import EnvironmentDrift, LedgerError, ReproError
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperSpec, SanityCheck
 
 if TYPE_CHECKING:
     from pytest_repro.evaluate import Evaluator
-    from pytest_repro.execution.plan import Planner, RunRequest
+    from pytest_repro.execution.plan import Planner
     from pytest_repro.execution.service import RunService
     from pytest_repro.records import RunRecord
 
 SESSION_KEY = pytest.StashKey["ReproSession"]()
 RESULT_ATTR = "repro_result"
+SPEC_ERROR_ATTR = "repro_spec_error"
 
 
 class ReproSession:
@@ -47,6 +56,7 @@ class ReproSession:
         self._sanity: dict[tuple[Path, str], str | None] = {}
         self.is_worker = hasattr(config, "workerinput")
         self._written: list[str] = []
+        self.spec_errors: list[dict[str, Any]] = []
 
     # -- runtime -------------------------------------------------------------------------
     def _runtime(self) -> tuple[Planner, RunService, Evaluator]:
@@ -73,7 +83,9 @@ class ReproSession:
             self._service = RunService(
                 self.cfg,
                 store=store,
-                executor=InProcessExecutor() if self.cfg.inprocess else make_pool(self.cfg),
+                executor=InProcessExecutor(reraise=bool(self.config.option.usepdb))
+                if self.cfg.inprocess
+                else make_pool(self.cfg),
                 lock=lock,
                 gpu_lease=leases.lease,
             )
@@ -104,6 +116,16 @@ class ReproSession:
 
     # -- items ---------------------------------------------------------------------------
     def setup_claim(self, item: ClaimItem) -> None:
+        try:
+            self._setup_claim(item)
+        except ReproError as exc:
+            # A bad lockfile or a strict drift: reported as the claim's error, not a traceback.
+            from pytest_repro.evaluate import _base, _error, _gist
+
+            item.result = _error(_base(item.spec, item.claim), str(exc), (), _gist(str(exc)))
+            pytest.fail(f"{item.claim.loc}: claim {item.claim.id}: {exc}", pytrace=False)
+
+    def _setup_claim(self, item: ClaimItem) -> None:
         spec = item.spec
         self._check_environment(spec)
         if spec.run.resources.gpus:
@@ -124,7 +146,12 @@ class ReproSession:
 
     def run_claim(self, item: ClaimItem) -> None:
         _, _, evaluator = self._runtime()
-        result = evaluator.evaluate(item.spec, item.claim)
+        try:
+            result = evaluator.evaluate(item.spec, item.claim)
+        except Exception as exc:
+            if self.config.option.usepdb:
+                raise  # --pdb: let the debugger see it
+            result = _internal_error(item, exc)
         drift = self._drift.get(item.spec.file) or []
         if drift and result.verdict not in ("error",):
             from dataclasses import replace
@@ -212,12 +239,15 @@ class ReproSession:
     ) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
+        if isinstance(item, SpecErrorItem) and report.when == "call":
+            problems = [str(p) for p in item.error.problems]
+            setattr(report, SPEC_ERROR_ATTR, {"path": item.error.path, "problems": problems})
         if isinstance(item, ClaimItem):
             result = item.result
             if result is None and report.when == "setup" and report.skipped:
                 result = _skipped_result(item, report)
             if result is not None and (
-                report.when == "call" or (report.when == "setup" and report.skipped)
+                report.when == "call" or (report.when == "setup" and not report.passed)
             ):
                 setattr(report, RESULT_ATTR, result.to_json())
                 if item.config.pluginmanager.hasplugin("html"):
@@ -241,12 +271,17 @@ class ReproSession:
             return "passed", ".", (label, {"green": True})
         if report.skipped:
             return "skipped", "s", (label, {"yellow": True})
+        if report.failed and report.when == "setup":
+            return "error", "E", (label, {"red": True})
         if report.failed:
             colour = {"red": True} if verdict != "inconclusive" else {"yellow": True}
             return "failed", "F", (label, colour)
         return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        spec_error = getattr(report, SPEC_ERROR_ATTR, None)
+        if spec_error is not None:
+            self.spec_errors.append(spec_error)
         data = getattr(report, RESULT_ATTR, None)
         if data is not None and report.when in ("call", "setup"):
             self.results.append(ClaimResult.from_json(data))
@@ -270,6 +305,13 @@ class ReproSession:
         terminalreporter.write_sep("=", "reproduction verdicts")
         for line in summary_table(self.results):
             terminalreporter.write_line(line)
+        if self._service is not None:
+            c = self._service.counters
+            terminalreporter.write_line(
+                f"repro: {c.executed} run(s) executed ({c.run_seconds:.1f} s of run time"
+                + (f", {c.failed} not ok" if c.failed else "")
+                + f"), {c.reused} reused from the ledger"
+            )
         for note in self._written:
             terminalreporter.write_line(note)
         if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -289,44 +331,42 @@ class ReproSession:
             self.close()
 
     def _write_reports(self) -> None:
-        if not self.results:
+        if not self.results and not self.spec_errors:
             return
         from pytest_repro.report import writers
 
         if self.cfg.results:
-            for path in writers.write_results_md(self, self.results):
+            paths, notes = writers.write_results_md(self, self.results)
+            for path in paths:
                 self._written.append(f"repro: wrote {_rel(path, self.cfg.rootdir)}")
+            self._written.extend(notes)
         if self.cfg.json_path is not None:
-            writers.write_json(self.cfg.json_path, self.results, self.cfg)
+            writers.write_json(self.cfg.json_path, self.results, self.cfg, self.spec_errors)
             self._written.append(f"repro: wrote {self.cfg.json_path}")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
             with contextlib.suppress(OSError):
                 writers.write_github(Path(summary), self.results)
 
-    def planner_for_reports(self) -> Planner:
-        from pytest_repro.execution.plan import Planner
+    def memo_records(self) -> list[RunRecord]:
+        """The runs this session obtained (recorded or not, e.g. under --repro-cache=off)."""
+        return list(self._service.memo.values()) if self._service is not None else []
 
-        if self._planner is None:
-            self._planner = Planner(self.cfg)
-        return self._planner
 
-    def recorded(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
-        """Records for ``requests`` from this session or the ledger, without running anything."""
-        from pytest_repro.evaluate import NotRecorded
+def _internal_error(item: ClaimItem, exc: Exception) -> ClaimResult:
+    """A bug in pytest-repro while evaluating a claim: the claim still gets a result."""
+    import traceback
 
-        memo = self._service.memo if self._service is not None else {}
-        store = self.store() if self.cfg.cache != "off" else None
-        missing = [r.cache_key for r in requests if r.cache_key not in memo]
-        found = dict(memo)
-        if missing and store is not None:
-            found.update(store.get_many(missing))
-        absent = [r for r in requests if r.cache_key not in found]
-        if absent:
-            raise NotRecorded(
-                f"{len(absent)} of {len(requests)} runs of this claim are not recorded"
-            )
-        return [found[r.cache_key] for r in requests]
+    from pytest_repro.evaluate import _base, _error
+
+    details = "".join(traceback.format_exception(exc))
+    message = (
+        f"pytest-repro failed while evaluating this claim: {type(exc).__name__}: {exc}\n"
+        "This is a bug in pytest-repro; please report it with the traceback below.\n" + details
+    )
+    return _error(
+        _base(item.spec, item.claim), message, (), f"internal error: {type(exc).__name__}: {exc}"
+    )
 
 
 def _drift_line(drift: Any) -> str:

@@ -11,7 +11,7 @@ Example::
             if ctx.budget_spent(epoch * steps_per_epoch):
                 break                           # smoke mode: a tiny budget
 
-Metrics are appended to ``run_dir/metrics.jsonl`` as they are logged, so a run
+Metrics are appended to ``run_dir/repro-metrics.jsonl`` as they are logged, so a run
 that dies half-way still leaves what it logged for the error report.
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-METRICS_FILE = "metrics.jsonl"
-EXAMPLES_FILE = "examples.jsonl"
+METRICS_FILE = "repro-metrics.jsonl"
+EXAMPLES_FILE = "repro-examples.jsonl"
 
 
 class RunContext:

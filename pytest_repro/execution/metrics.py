@@ -1,6 +1,6 @@
 """Reading what a run logged: metric series and per-example outcomes.
 
-Entrypoints write ``metrics.jsonl`` through ``ctx.log``; ``command:`` runs write
+Entrypoints write ``repro-metrics.jsonl`` through ``ctx.log``; ``command:`` runs write
 JSON lines or CSV themselves, or print lines a regex picks up. All end up as a
 list of points ``{"epoch": 3, "step": 300, "test_acc": 0.91}``.
 """
@@ -97,18 +97,21 @@ def read_regex(text: str, pattern: str) -> list[dict[str, Any]]:
 
 
 def read_examples(path: Path) -> dict[str, list[float]]:
-    """Per-example outcomes from ``examples.jsonl``, keyed ``"<metric>@<axis>=<value>"``."""
+    """Per-example outcomes from ``repro-examples.jsonl``, keyed ``"<metric>@<axis>=<value>"``.
+
+    Records that are not what ``ctx.log_examples`` writes are skipped.
+    """
     out: dict[str, list[float]] = {}
     if not path.is_file():
         return out
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+            key = examples_key(str(record["metric"]), str(record["axis"]), int(record["at"]))
+            values = [float(v) for v in record["values"]]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             continue
-        out[examples_key(record["metric"], record["axis"], int(record["at"]))] = [
-            float(v) for v in record["values"]
-        ]
+        out[key] = values
     return out
 
 

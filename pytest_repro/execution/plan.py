@@ -40,9 +40,12 @@ _SKIP_DIRS = {
     "lightning_logs",
     "checkpoints",
     "mlruns",
+    "tests",
 }
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".md", ".log", ".pt", ".pth", ".ckpt")
-_SKIP_FILES = {"paper.yaml"}
+_SKIP_FILES = {"paper.yaml", "conftest.py"}
+#: Ordinary pytest tests next to a paper check it; editing them must not retrain it.
+_TEST_FILES = ("test_*.py", "*_test.py")
 IGNORE_FILE = ".reproignore"
 
 
@@ -84,8 +87,9 @@ def code_hash(folder: Path) -> str:
     """sha256 over the relative paths and contents of the paper folder's files.
 
     Skips ``paper.yaml``, Markdown (``results.md``, ``README.md``), caches, hidden
-    files, logs, checkpoints and the usual output folders, so regenerating a report or a
-    run writing its outputs never invalidates runs. A ``.reproignore`` file in the
+    files, logs, checkpoints, the usual output folders and pytest tests (``test_*.py``,
+    ``conftest.py``, ``tests/``), so regenerating a report, a run writing its outputs or
+    editing a test never invalidates runs. A ``.reproignore`` file in the
     folder adds glob patterns (one per line, matched against paths relative to the folder).
     """
     digest = hashlib.sha256()
@@ -106,6 +110,8 @@ def _code_files(folder: Path) -> list[Path]:
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
         for name in files:
             if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
+                continue
+            if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
                 continue
             path = Path(root) / name
             rel = path.relative_to(folder).as_posix()
@@ -139,8 +145,10 @@ def requirement_names(spec: PaperSpec) -> tuple[str, ...]:
 class Planner:
     """Builds :class:`RunRequest` s; caches per-session facts (code hashes, fingerprints)."""
 
-    def __init__(self, cfg: ReproConfig) -> None:
+    def __init__(self, cfg: ReproConfig, *, report_only: bool = False) -> None:
+        """``report_only``: plan runs only to look them up (no device query, no venv build)."""
         self.cfg = cfg
+        self.report_only = report_only
         self._code: dict[Path, str] = {}
         self._data: dict[Path, dict[str, str]] = {}
         self._env: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
@@ -162,6 +170,8 @@ class Planner:
         return self._data[spec.file]
 
     def environment(self, spec: PaperSpec) -> dict[str, Any]:
+        if self.report_only:
+            return {}
         from pytest_repro import environment
 
         packages = requirement_names(spec)
@@ -173,9 +183,9 @@ class Planner:
         return self._env[key]
 
     def python(self, spec: PaperSpec) -> str:
-        if self.cfg.env != "isolate" or not (
-            spec.environment.lockfile or spec.environment.requires
-        ):
+        if self.report_only or self.cfg.env != "isolate":
+            return sys.executable
+        if not (spec.environment.lockfile or spec.environment.requires):
             return sys.executable
         if spec.folder not in self._python:
             from pytest_repro import environment

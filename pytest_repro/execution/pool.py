@@ -55,6 +55,9 @@ class Outcome:
     started_at: float = 0.0
     ended_at: float = 0.0
     worker_started: bool = False  # this task paid for a fresh worker process
+    exception: BaseException | None = (
+        None  # in-process runs under --pdb: raised again after recording
+    )
 
 
 class WorkerDied(Exception):
@@ -295,7 +298,9 @@ class ProcessPool:
     def _checkin(self, worker: Worker) -> None:
         with self._lock:
             self._busy.discard(worker)
-            if self._closed or not worker.alive:
+            if self._closed or not worker.alive or worker.key.gpus:
+                # A GPU worker would keep its CUDA context and cached memory on a device whose
+                # lease is being released: stop it rather than keep it warm.
                 worker.stop()
             else:
                 self._idle.append(worker)

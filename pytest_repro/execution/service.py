@@ -21,15 +21,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.execution import metrics
+from pytest_repro.execution.context import EXAMPLES_FILE, METRICS_FILE
 from pytest_repro.execution.plan import RunRequest, metrics_path, task_for
 from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
+from pytest_repro.execution.worker import OUTPUT_FILE, forget_modules_under
 from pytest_repro.records import RunRecord
 
 
@@ -44,13 +46,18 @@ class Executor(Protocol):
 
 
 class InProcessExecutor:
-    """Runs entrypoints in the pytest process itself: no isolation, no timeout, ``--pdb`` works."""
+    """Runs entrypoints in the pytest process itself: no isolation, no timeout.
 
-    def __init__(self) -> None:
+    With ``reraise`` (pytest's ``--pdb``), a run's exception is recorded and then raised
+    again with its traceback, so the debugger stops in the paper's code.
+    """
+
+    def __init__(self, *, reraise: bool = False) -> None:
         from pytest_repro.execution.worker import _WorkerState
 
         self._state = _WorkerState()
         self._lock = threading.Lock()
+        self.reraise = reraise
 
     def execute(
         self, task: dict[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
@@ -60,10 +67,10 @@ class InProcessExecutor:
         with self._lock:
             path = list(sys.path)
             try:
-                result = execute(task, self._state, redirect=False)
+                result = execute(task, self._state, redirect=False, in_process=True)
             finally:
                 sys.path[:] = path
-                _forget_modules_under(task["paper_dir"])
+                forget_modules_under(task["paper_dir"])
                 self._state.paper_dir = None
         return Outcome(
             status=result["status"],
@@ -72,19 +79,11 @@ class InProcessExecutor:
             evidence=result["evidence"],
             started_at=result["started_at"],
             ended_at=result["ended_at"],
+            exception=result.get("exception") if self.reraise else None,
         )
 
     def close(self) -> None:
         pass
-
-
-def _forget_modules_under(folder: str) -> None:
-    """Drop a paper folder's modules from ``sys.modules`` so the next paper's ``train.py`` is its own."""
-    root = os.path.realpath(folder) + os.sep
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and os.path.realpath(file).startswith(root):
-            del sys.modules[name]
 
 
 class Store(Protocol):
@@ -94,7 +93,9 @@ class Store(Protocol):
 
     def put(self, record: RunRecord) -> None: ...
 
-    def begin(self, record: RunRecord) -> None: ...
+    def begin(self, record: RunRecord) -> Any: ...
+
+    def records(self, *, cache_keys: Sequence[str] | None = None) -> Iterator[RunRecord]: ...
 
 
 @dataclass(slots=True)
@@ -104,7 +105,6 @@ class Counters:
     failed: int = 0
     waited: int = 0
     run_seconds: float = 0.0
-    by_status: dict[str, int] = field(default_factory=dict)
 
 
 class RunService:
@@ -128,6 +128,7 @@ class RunService:
         self.memo: dict[str, RunRecord] = {}
         self.counters = Counters()
         self._git: dict[Path, dict[str, Any]] = {}
+        self.executed: set[str] = set()
         self._memo_lock = threading.Lock()
         self._interrupted = False
 
@@ -136,28 +137,28 @@ class RunService:
         """One record per request, in order. Never raises for a failed run: its record says so.
 
         Every record obtained (reused or executed) is kept in :attr:`memo` for the session.
+        A forced request (``--repro-rerun``) reuses only a run executed in this session.
         """
-        missing = [r for r in _unique(requests) if r.cache_key not in self.memo]
+        missing = [r for r in _unique(requests) if not self._known(r)]
         reusable = [r for r in missing if not r.force and self.cfg.reuse and self.store is not None]
         if reusable and self.store is not None:
             for record in self.store.get_many([r.cache_key for r in reusable]).values():
                 self._remember(record)
                 self.counters.reused += 1
-        missing = [r for r in missing if r.cache_key not in self.memo]
+        missing = [r for r in missing if not self._known(r)]
         mine, theirs = self._claim(missing)
-        try:
-            for _ in self._execute(mine):
-                pass
-        finally:
-            for _, lock in mine:
-                if lock is not None:
-                    lock.release()
+        self._execute(mine)
         for request in theirs:
             self._wait_then_obtain(request)
         return [self.memo[r.cache_key] for r in requests]
 
     def close(self) -> None:
         self.executor.close()
+
+    def _known(self, request: RunRequest) -> bool:
+        if request.force:
+            return request.cache_key in self.executed
+        return request.cache_key in self.memo
 
     # -- locking -------------------------------------------------------------------------
     def _claim(
@@ -192,51 +193,71 @@ class RunService:
         return self.store.get_many([request.cache_key]).get(request.cache_key)
 
     def _wait_then_obtain(self, request: RunRequest) -> RunRecord:
+        """Wait for the process computing this run, then take its record, whatever its status.
+
+        A run another process of this session just executed is reused even when it failed
+        (or was forced, or the cache only writes): waiting workers must not each retry it.
+        """
         assert self._lock is not None
         lock = self._lock(request.cache_key)
         self.counters.waited += 1
         lock.acquire()
         try:
-            record = self._lookup(request) if not request.force else self._fresh_in_ledger(request)
+            record = self._lookup(request) or self._from_this_session(request)
             if record is not None:
                 self._remember(record)
                 return record
-            return next(rec for _, rec in self._execute([(request, None)]))
+            self._execute([(request, None)])
+            return self.memo[request.cache_key]
         finally:
             lock.release()
 
-    def _fresh_in_ledger(self, request: RunRequest) -> RunRecord | None:
-        """A forced run another process of this session just computed (xdist + --repro-rerun)."""
+    def _from_this_session(self, request: RunRequest) -> RunRecord | None:
         if self.store is None:
             return None
-        record = self.store.get_many([request.cache_key]).get(request.cache_key)
-        if record is not None and record.started_at >= _session_start():
-            return record
-        return None
+        start = session_start()
+        newest = None
+        for record in self.store.records(cache_keys=[request.cache_key]):
+            if record.started_at >= start and record.status != "running":
+                newest = record
+        return newest
 
     # -- execution -----------------------------------------------------------------------
-    def _execute(
-        self, items: list[tuple[RunRequest, Any]]
-    ) -> Iterator[tuple[RunRequest, RunRecord]]:
+    def _execute(self, items: list[tuple[RunRequest, Any]]) -> None:
+        """Run ``items`` in parallel; each lock is released as soon as its run is recorded."""
         if not items:
             return
         if len(items) == 1 or self.cfg.workers == 1:
-            for request, _ in items:
-                yield request, self._run_one(request)
+            for request, lock in items:
+                try:
+                    self._run_one(request)
+                finally:
+                    if lock is not None:
+                        lock.release()
             return
+        locks = {request.cache_key: lock for request, lock in items}
         with ThreadPoolExecutor(
             max_workers=min(self.cfg.workers, len(items)), thread_name_prefix="repro-run"
         ) as pool:
-            futures = [(request, pool.submit(self._run_one, request)) for request, _ in items]
+            futures = {pool.submit(self._run_one, request): request for request, _ in items}
             try:
-                for request, future in futures:
-                    yield request, future.result()
-            except BaseException:
+                for future in as_completed(futures):
+                    lock = locks.pop(futures[future].cache_key)
+                    if lock is not None:
+                        lock.release()
+                    future.result()
+            except KeyboardInterrupt:
                 self._interrupted = True
-                for _, future in futures:
+                for future in futures:
                     future.cancel()
                 self.executor.close()
                 raise
+            finally:
+                for future in futures:
+                    future.cancel()
+                for lock in locks.values():
+                    if lock is not None:
+                        lock.release()
 
     def _run_one(self, request: RunRequest) -> RunRecord:
         run_id = f"{request.spec.paper.id}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
@@ -252,7 +273,8 @@ class RunService:
             with self._devices(request) as devices:
                 device = "cuda:0" if devices else "cpu"
                 task = task_for(request, run_id, run_dir, device)
-                key = PoolKey(python=request.python, threads=request.threads, gpus=devices)
+                env = tuple(sorted(request.spec.run.env.items()))
+                key = PoolKey(python=request.python, threads=request.threads, gpus=devices, env=env)
                 outcome = self.executor.execute(task, key, request.timeout, request.memory)
         except KeyboardInterrupt:
             self._interrupted = True
@@ -270,7 +292,10 @@ class RunService:
                 started_at=started,
                 ended_at=time.time(),
             )
-        return self._finish(request, run_id, run_dir, outcome)
+        record = self._finish(request, run_id, run_dir, outcome)
+        if outcome.exception is not None:
+            raise outcome.exception
+        return record
 
     @contextlib.contextmanager
     def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:
@@ -288,12 +313,17 @@ class RunService:
         if self._interrupted and status != "ok":
             status, error = "interrupted", "the session was interrupted during this run"
         series: list[dict[str, Any]] = []
+        examples: dict[str, list[float]] = {}
         try:
             series = self._series(request, run_dir)
-        except (ValueError, OSError) as exc:
+            if request.spec.run.entrypoint:  # a command's run folder holds the script's own files
+                examples = metrics.read_examples(run_dir / EXAMPLES_FILE)
+        except Exception as exc:
             if status == "ok":
-                status, error = "failed", f"metrics could not be read: {exc}"
-        examples = metrics.read_examples(run_dir / "examples.jsonl")
+                status, error = (
+                    "failed",
+                    f"its metrics could not be read: {type(exc).__name__}: {exc}",
+                )
         evidence = dict(outcome.evidence)
         evidence["worker_started"] = outcome.worker_started
         record = self._record(
@@ -306,15 +336,15 @@ class RunService:
             series=series,
             examples=examples,
             extra_evidence=evidence,
-            output_tail=metrics.tail(run_dir / "output.log"),
+            output_tail=metrics.tail(run_dir / OUTPUT_FILE),
             error=error,
         )
         if self.store is not None and self.cfg.record:
             self.store.put(record)
         self._remember(record)
+        self.executed.add(record.cache_key)
         self.counters.executed += 1
         self.counters.run_seconds += record.wall_time
-        self.counters.by_status[status] = self.counters.by_status.get(status, 0) + 1
         if status != "ok":
             self.counters.failed += 1
         return record
@@ -326,14 +356,11 @@ class RunService:
     def _series(self, request: RunRequest, run_dir: Path) -> list[dict[str, Any]]:
         source = request.spec.run.metrics
         if source is None:
-            return metrics.read_jsonl(run_dir / "metrics.jsonl")
+            return metrics.read_jsonl(run_dir / METRICS_FILE)
         if source.format == "regex":
             assert source.pattern is not None
-            text = (
-                (run_dir / "output.log").read_text(encoding="utf-8", errors="replace")
-                if (run_dir / "output.log").is_file()
-                else ""
-            )
+            output = run_dir / OUTPUT_FILE
+            text = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
             return metrics.read_regex(text, source.pattern)
         path = metrics_path(request, run_dir)
         assert path is not None
@@ -417,11 +444,19 @@ def git_info(folder: Path) -> dict[str, Any]:
     }
 
 
-_SESSION_START = time.time()
+SESSION_START_VAR = "PYTEST_REPRO_SESSION_START"
 
 
-def _session_start() -> float:
-    return _SESSION_START
+def session_start() -> float:
+    """When the pytest session began; the controller sets it for its xdist workers."""
+    value = os.environ.get(SESSION_START_VAR)
+    try:
+        return float(value) if value else _IMPORTED_AT
+    except ValueError:
+        return _IMPORTED_AT
+
+
+_IMPORTED_AT = time.time()
 
 
 def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:

@@ -6,7 +6,7 @@ file descriptor ``FD``. Keeping it alive between runs means heavy imports (torch
 are paid once per worker, not once per run.
 
 During a run the worker's stdout and stderr (file descriptors 1 and 2, so C
-libraries and child processes too) go to ``run_dir/output.log``; that file
+libraries and child processes too) go to ``run_dir/repro-output.log``; that file
 survives a crash, so the parent can show the last lines of a run that died.
 
 This module imports only the standard library at load time: it also runs in
@@ -30,7 +30,7 @@ from typing import Any
 
 from pytest_repro.execution.context import RunContext
 
-OUTPUT_FILE = "output.log"
+OUTPUT_FILE = "repro-output.log"
 
 
 def main(argv: list[str]) -> int:
@@ -53,31 +53,38 @@ def main(argv: list[str]) -> int:
 
 
 class _WorkerState:
-    """What a worker keeps between runs: the paper folder on sys.path, its imported modules."""
+    """What a worker keeps between runs: which paper folder is on ``sys.path``."""
 
     def __init__(self) -> None:
         self.paper_dir: str | None = None
-        self.fingerprints: dict[tuple[str, ...], dict[str, Any]] = {}
 
     def enter_paper(self, paper_dir: str) -> None:
-        """Make ``paper_dir`` the import root, forgetting modules of the previous paper folder.
+        """Make ``paper_dir`` the import root, with none of its modules imported yet.
 
-        Two papers may both have ``train.py``; each must get its own.
+        Every run imports the paper's own modules afresh, so module-level state
+        (a global drawn from the RNG at import, a cache) is created under this run's
+        seed and never leaks from the previous run; two papers may both have
+        ``train.py``. Third-party imports (torch, numpy) stay warm: they live outside
+        the paper folder.
         """
-        if self.paper_dir == paper_dir:
-            importlib.invalidate_caches()
-            return
-        if self.paper_dir is not None:
-            old = os.path.realpath(self.paper_dir) + os.sep
-            for name, module in list(sys.modules.items()):
-                file = getattr(module, "__file__", None)
-                if file and os.path.realpath(file).startswith(old):
-                    del sys.modules[name]
+        for folder in {self.paper_dir, paper_dir} - {None}:
+            forget_modules_under(str(folder))
+        if self.paper_dir is not None and self.paper_dir != paper_dir:
             with contextlib.suppress(ValueError):
                 sys.path.remove(self.paper_dir)
-        sys.path.insert(0, paper_dir)
+        if paper_dir not in sys.path:
+            sys.path.insert(0, paper_dir)
         importlib.invalidate_caches()
         self.paper_dir = paper_dir
+
+
+def forget_modules_under(folder: str) -> None:
+    """Drop a folder's modules from ``sys.modules`` so the next import runs them again."""
+    root = os.path.realpath(folder) + os.sep
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and os.path.realpath(file).startswith(root):
+            del sys.modules[name]
 
 
 def _warm_up() -> None:
@@ -90,45 +97,62 @@ def _warm_up() -> None:
 
 
 def execute(
-    task: Mapping[str, Any], state: _WorkerState | None = None, *, redirect: bool = True
+    task: Mapping[str, Any],
+    state: _WorkerState | None = None,
+    *,
+    redirect: bool = True,
+    in_process: bool = False,
 ) -> dict[str, Any]:
-    """Run one task; never raises. Returns ``{status, error, traceback, evidence, wall}``."""
+    """Run one task. Returns ``{status, error, traceback, evidence, started_at, ended_at}``.
+
+    A run's exception is data, not an error of the worker, so nothing is raised, with two
+    exceptions in pytest's own process (``in_process``): Ctrl-C propagates, and the
+    exception object is returned under ``"exception"`` so ``--pdb`` can inspect it.
+    """
     state = state or _WorkerState()
     run_dir = Path(task["run_dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     evidence: dict[str, Any] = {"pid": os.getpid(), "python_executable": sys.executable}
     status, error, tb = "ok", None, None
+    caught: BaseException | None = None
     saved_environ = dict(os.environ)
-    with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
-        try:
-            _prepare(task, state, evidence)
-            if task.get("entrypoint"):
-                _call_entrypoint(task, evidence)
-            else:
-                _run_command(task, evidence)
-        except SystemExit as exc:
-            if exc.code not in (None, 0):
-                status, error = "failed", f"the run called sys.exit({exc.code!r})"
+    try:
+        with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
+            try:
+                _prepare(task, state, evidence)
+                if task.get("entrypoint"):
+                    _call_entrypoint(task, evidence)
+                else:
+                    _run_command(task, evidence)
+            except SystemExit as exc:
+                if exc.code not in (None, 0):
+                    status, error = "failed", f"the run called sys.exit({exc.code!r})"
+                    tb = user_traceback(exc)
+            except MemoryError as exc:
+                status = "failed"
+                limit = task.get("memory")
+                error = "MemoryError" + (
+                    f": the run exceeded its memory limit of {_size(limit)}" if limit else ""
+                )
                 tb = user_traceback(exc)
-        except MemoryError as exc:
-            status = "failed"
-            limit = task.get("memory")
-            error = "MemoryError" + (
-                f": the run exceeded its memory limit of {_size(limit)}" if limit else ""
-            )
-            tb = user_traceback(exc)
-        except BaseException as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
-            tb = user_traceback(exc)
-        if tb:
-            sys.stderr.write(tb)
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os.environ.clear()
-    os.environ.update(saved_environ)
+            except KeyboardInterrupt:
+                if in_process:
+                    raise
+                status, error = "failed", "KeyboardInterrupt"
+            except BaseException as exc:
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+                tb = user_traceback(exc)
+                caught = exc
+            if tb:
+                sys.stderr.write(tb)
+            sys.stdout.flush()
+            sys.stderr.flush()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
     evidence.update(_after_run_evidence(task, state))
-    return {
+    result: dict[str, Any] = {
         "status": status,
         "error": error,
         "traceback": tb,
@@ -136,6 +160,9 @@ def execute(
         "started_at": started,
         "ended_at": time.time(),
     }
+    if in_process:
+        result["exception"] = caught
+    return result
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -163,9 +190,7 @@ def _prepare(task: Mapping[str, Any], state: _WorkerState, evidence: dict[str, A
         os.environ[key] = str(value)
     state.enter_paper(task["paper_dir"])
     seeded = seeding.seed_everything(
-        int(task["seed"]),
-        deterministic=task.get("deterministic", "off"),
-        torch=task.get("seed_torch"),
+        int(task["seed"]), deterministic=task.get("deterministic", "off")
     )
     evidence["seeding"] = seeded.report.to_json()
     threads = int(task.get("threads") or 1)

@@ -135,7 +135,7 @@ class HtmlReport:
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(2, '<th class="sortable" data-column-type="verdict">Verdict</th>')
         cells.insert(3, "<th>Paper</th>")
-        cells.insert(4, "<th>Measured (90% CI)</th>")
+        cells.insert(4, "<th>Measured (interval)</th>")
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         data = getattr(report, "repro_result", None)
@@ -174,7 +174,7 @@ def summary_html(results: Sequence[ClaimResult]) -> str:
     return (
         f"<h2>Reproduction verdicts</h2><p>{html.escape(items)}. Intervals are over seeds; "
         "each claim's panel below shows its seeds, the paper's band and the evidence.</p>"
-        f"<table><tr><th>Claim</th><th>Paper</th><th>Measured (90% CI)</th><th>Verdict</th></tr>{rows}</table>"
+        f"<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Verdict</th></tr>{rows}</table>"
     )
 
 

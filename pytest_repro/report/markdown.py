@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_repro.records import RunRecord
 from pytest_repro.report.format import Units
-from pytest_repro.report.terminal import measured_text, paper_text, shown_interval
+from pytest_repro.report.terminal import delta_reference, measured_text, paper_text, shown_interval
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperSpec
 
@@ -127,7 +127,7 @@ def _claim_details(r: ClaimResult, records: Mapping[str, RunRecord]) -> list[str
             f"{shown_interval(r)}; method: {r.method}; n = {r.n}."
         )
     if r.delta is not None:
-        lines.append(f"- Absolute delta: {units.diff(r.delta)}.")
+        lines.append(f"- Absolute delta: {units.diff(r.delta)}{delta_reference(r)}.")
     lines.append(f"- Verdict: {r.label}.")
     if r.seeds_needed and r.verdict == "inconclusive":
         lines.append(f"- About {r.seeds_needed} seeds would decide it at the observed spread.")

@@ -65,6 +65,15 @@ def measured_text(result: ClaimResult) -> str:
     return value
 
 
+def delta_reference(result: ClaimResult) -> str:
+    """What a comparative claim's delta is measured from (absolute claims: the paper value)."""
+    if result.kind != "comparative":
+        return ""
+    if result.paper is not None:
+        return " (improvement minus the paper's)"
+    return " (improvement minus the margin)"
+
+
 def shown_interval(result: ClaimResult) -> str:
     """The 95% interval in the claim's units (differences for comparative claims)."""
     units = units_of(result)
@@ -99,7 +108,7 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
             )
             lines.append(f"             n={result.n} ({per_seed})")
         if result.delta is not None:
-            lines.append(f"  delta      {units.diff(result.delta)}")
+            lines.append(f"  delta      {units.diff(result.delta)}{delta_reference(result)}")
     lines.append(f"  verdict    {result.label}")
     if result.seeds_needed and result.verdict == "inconclusive":
         lines.append(
@@ -130,8 +139,8 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
 
 
 def summary_table(results: Sequence[ClaimResult]) -> list[str]:
-    """One row per claim: paper value, measured (90% CI), delta, n, label."""
-    header = ("claim", "paper", "measured (90% CI)", "delta", "n", "verdict")
+    """One row per claim: paper value, measured with its decision interval, delta, n, label."""
+    header = ("claim", "paper", "measured (decision interval)", "delta", "n", "verdict")
     rows = []
     for r in results:
         units = units_of(r)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,41 +40,86 @@ def by_paper(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
 
 
 def complete(
-    spec: PaperSpec, ran: Sequence[ClaimResult], evaluate_recorded: Any
+    spec: PaperSpec, ran: Sequence[ClaimResult], evaluate_recorded: Callable[..., ClaimResult]
 ) -> list[ClaimResult]:
-    """Every claim of ``spec`` in spec order: this session's result, else one from recorded runs."""
+    """Every claim of ``spec`` in spec order: this session's result, else one from recorded runs.
+
+    A claim skipped in this session (a GPU claim on a CPU machine) also falls back to its
+    recorded runs, so a session that could not run a claim does not erase its evidence.
+    """
     mine = {r.id: r for r in ran}
     out = []
     for claim in spec.claims:
-        if claim.id in mine:
-            out.append(mine[claim.id])
-        else:
-            out.append(evaluate_recorded(spec, claim))
+        result = mine.get(claim.id)
+        if result is None or result.verdict == "skipped":
+            recorded = evaluate_recorded(spec, claim)
+            if result is None or recorded.verdict != "skipped":
+                result = recorded
+        out.append(result)
     return out
 
 
-def write_results_md(session: ReproSession, results: Sequence[ClaimResult]) -> list[Path]:
-    """``results.md`` next to each paper.yaml that had claims in this session."""
-    from pytest_repro import __version__
+def missing_claims(claims: Sequence[ClaimResult]) -> list[str]:
+    """Claims without a result: a report that lacks them would be partial."""
+    return [c.id for c in claims if c.verdict == "skipped"]
+
+
+def paper_report(
+    spec: PaperSpec,
+    ran: Sequence[ClaimResult],
+    cfg: ReproConfig,
+    store: Any,
+    extra_records: Iterable[RunRecord] = (),
+) -> tuple[list[ClaimResult], dict[str, RunRecord]]:
+    """The complete claim list of one paper and the records its report cites."""
     from pytest_repro.evaluate import Evaluator
+    from pytest_repro.execution.plan import Planner
+    from pytest_repro.report.recorded import RecordIndex
+
+    index = RecordIndex(store.records(paper_path=spec.display) if store is not None else ())
+    index.add(extra_records)
+    evaluator = Evaluator(cfg, Planner(cfg, report_only=True), index.obtain)
+    claims = complete(spec, ran, evaluator.evaluate)
+    records = fetch_records(store, [rid for r in claims for rid in r.runs])
+    for record in extra_records:
+        records.setdefault(record.run_id, record)
+    return claims, records
+
+
+def write_results_md(
+    session: ReproSession, results: Sequence[ClaimResult]
+) -> tuple[list[Path], list[str]]:
+    """``results.md`` next to each paper.yaml that had claims in this session.
+
+    A paper's report is written only when every claim has a result, from this session or
+    from recorded runs: a partial session (``-k``, a skipped GPU claim, ``--repro-cache=off``)
+    never replaces a complete report with a partial one. Returns the files written and a
+    note for each paper left alone.
+    """
+    from pytest_repro import __version__
     from pytest_repro.report import markdown
 
     cfg = session.cfg
-    evaluator = Evaluator(cfg, session.planner_for_reports(), session.recorded)
-    written = []
+    memo = list(session.memo_records())
+    written, notes = [], []
     for path, ran in by_paper(results).items():
-        spec_file = cfg.rootdir / path
         try:
-            spec = load_spec(spec_file, display=path)
+            spec = load_spec(cfg.rootdir / path, display=path)
         except Exception:
             continue
-        claims = complete(spec, ran, evaluator.evaluate)
-        records = fetch_records(session.store(), [rid for r in claims for rid in r.runs])
+        claims, records = paper_report(spec, ran, cfg, session.store(), memo)
+        missing = missing_claims(claims)
+        if missing:
+            notes.append(
+                f"repro: {spec.folder / 'results.md'} not written: no result for {', '.join(missing)} "
+                f"(run them: pytest {spec.display})"
+            )
+            continue
         text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
         target = spec.folder / "results.md"
         atomic_write(target, text)
         written.append(target)
-    return written
+    return written, notes
 
 
 def fetch_records(store: Any, run_ids: Sequence[str]) -> dict[str, RunRecord]:
@@ -88,7 +133,13 @@ def fetch_records(store: Any, run_ids: Sequence[str]) -> dict[str, RunRecord]:
     return out
 
 
-def json_document(results: Sequence[ClaimResult], cfg: ReproConfig | None = None) -> dict[str, Any]:
+def json_document(
+    results: Sequence[ClaimResult],
+    cfg: ReproConfig | None = None,
+    spec_errors: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The ``--repro-json`` document. A paper.yaml that could not be read appears with its
+    ``problems`` and no claims, so a consumer sees it rather than nothing."""
     from pytest_repro import __version__
 
     papers = []
@@ -102,6 +153,11 @@ def json_document(results: Sequence[ClaimResult], cfg: ReproConfig | None = None
                 "claims": [_claim_json(c) for c in claims],
             }
         )
+    for error in spec_errors:
+        broken: dict[str, Any] = {"id": None, "title": None, "path": error["path"]}
+        broken["problems"] = list(error["problems"])
+        broken["claims"] = []
+        papers.append(broken)
     document: dict[str, Any] = {
         "version": JSON_VERSION,
         "generator": f"pytest-repro {__version__}",
@@ -143,8 +199,14 @@ def _claim_json(result: ClaimResult) -> dict[str, Any]:
     return ordered
 
 
-def write_json(path: Path, results: Sequence[ClaimResult], cfg: ReproConfig | None = None) -> None:
-    atomic_write(path, json.dumps(json_document(results, cfg), indent=2, allow_nan=False) + "\n")
+def write_json(
+    path: Path,
+    results: Sequence[ClaimResult],
+    cfg: ReproConfig | None = None,
+    spec_errors: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    document = json_document(results, cfg, spec_errors)
+    atomic_write(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path: Path) -> list[ClaimResult]:

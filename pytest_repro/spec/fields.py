@@ -101,7 +101,7 @@ class MapReader:
                     node.line,
                     join(path, key),
                     "is required but missing",
-                    _REQUIRED_FIX.get(key, ""),
+                    _REQUIRED_FIX_TOP.get(key, "") if not path else _REQUIRED_FIX.get(key, ""),
                 )
 
     def has(self, key: str) -> bool:
@@ -271,8 +271,12 @@ _REQUIRED_FIX = {
     "paper": "give the paper's value: paper: 0.94",
     "tolerance": "give the absolute distance that still counts as the same result: tolerance: 0.01",
     "title": "give the paper's title",
+}
+#: Fixes for the top-level blocks (``paper`` there is the paper's metadata, not a value).
+_REQUIRED_FIX_TOP = {
+    "paper": 'add paper: {id: "2011.14439", title: "..."} (the arXiv id where there is one)',
     "run": "add run: {entrypoint: train:run} (or command: [...])",
-    "paper.": "",
+    "claims": "add claims: with at least one claim (docs/paper-yaml.md)",
 }
 
 _DURATION = re.compile(
@@ -297,7 +301,7 @@ def parse_duration(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value > 0 else None
+        return float(value) if 0 < value < math.inf else None
     if not isinstance(value, str) or not value.strip():
         return None
     match = _DURATION.match(value)

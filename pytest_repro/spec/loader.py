@@ -96,6 +96,10 @@ CLAIM_KEYS = (
 SANITY_CHECKS = ("determinism", "finite", "train_test_overlap")
 RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir")
 DEFAULT_SEEDS = 3
+MAX_SEEDS = 1000
+MAX_SEED_VALUE = 2**32 - 1
+#: The fewest seeds each interval method is valid with (docs/statistics.md).
+METHOD_MIN_SEEDS = {"bootstrap-t": 5, "hierarchical": 5, "bca": 20}
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -177,6 +181,7 @@ class _Builder:
         self.folder = file.parent
         self.display = display
         self.config_keys: tuple[str, ...] = ()
+        self.defaults: dict[str, Any] = {}
 
     # -- top level -----------------------------------------------------------------------
     def build(self, root: YNode) -> PaperSpec | None:
@@ -347,6 +352,7 @@ class _Builder:
             else:
                 out[key] = ConfigValue(value=child.plain(), loc=self.ck.loc(line))
         self.config_keys = tuple(out)
+        self.defaults = {key: cv.value for key, cv in out.items()}
         return out
 
     def command(self, m: MapReader) -> Any:
@@ -377,8 +383,10 @@ class _Builder:
             texts.append(("metrics", metrics.path))
         for key, text in texts:
             try:
-                names = [
-                    name for _, name, _, _ in string.Formatter().parse(text) if name is not None
+                fields = [
+                    (name, conversion, spec)
+                    for _, name, spec, conversion in string.Formatter().parse(text)
+                    if name is not None
                 ]
             except ValueError as exc:
                 m.bad(
@@ -387,9 +395,16 @@ class _Builder:
                     "write placeholders as {name}; double braces {{ }} for literal ones",
                 )
                 continue
-            for name in names:
+            for name, conversion, spec in fields:
                 base = re.split(r"[.\[]", name, maxsplit=1)[0]
-                if base not in known:
+                if conversion or spec or base != name or not name:
+                    m.bad(
+                        key,
+                        f"placeholder {{{name}{'!' + conversion if conversion else ''}"
+                        f"{':' + spec if spec else ''}}} in {text!r} is not a plain {{name}}",
+                        "write {name} alone; format the value in run.config instead",
+                    )
+                elif base not in known:
                     m.bad(
                         key,
                         f"placeholder {{{name}}} is neither a run.config key nor one of "
@@ -482,6 +497,12 @@ class _Builder:
                     "add the metric's group",
                 )
             return MetricsSource(format="regex", pattern=text, loc=self.ck.loc(node.line))
+        if "{run_dir}" not in text:
+            return r.bad(
+                fmt,
+                f"{text!r} does not contain {{run_dir}}: seeds running in parallel would share one file",
+                f'write the file into the run\'s folder, e.g. {fmt}: "{{run_dir}}/metrics.{fmt}"',
+            )
         return MetricsSource(
             format="jsonl" if fmt == "jsonl" else "csv", path=text, loc=self.ck.loc(node.line)
         )
@@ -698,6 +719,11 @@ class _Builder:
         if node is None:
             return None
         children = node.value if node.kind == "seq" else [node]
+        if not children:
+            d.bad(
+                "files", "lists no files", "list them: files: [{path: data/train.csv, sha256: ...}]"
+            )
+            return None
         out: list[FileRef] = []
         for i, child in enumerate(children):
             field = join(d.field("files"), i)
@@ -956,7 +982,7 @@ class _Builder:
                 )
             else:
                 variant = Variant(overrides={}, loc=c.loc("id"))
-        expect = c.choice("expect", ("gap", "disagreement", "exceeded"))
+        expect = c.choice("expect", ("gap", "disagreement"))
         hypothesis = c.string("hypothesis")
         if expect in ("gap", "disagreement") and not hypothesis:
             c.bad(
@@ -973,6 +999,29 @@ class _Builder:
             "disagreement", exclusive_minimum=1.0, meaning=" (a multiple of the tolerance)"
         )
         c.string("notes")
+        if isinstance(seeds, SeedPlan):
+            fewest = seeds.stages[0] if seeds.stages else len(seeds.seeds)
+            method = interval if isinstance(interval, str) else None
+            needed = METHOD_MIN_SEEDS.get(method or "", 0)
+            if statistic in ("median", "iqm"):
+                needed = max(needed, METHOD_MIN_SEEDS["bca"])
+            if fewest < needed:
+                what = (
+                    f"interval: {method}"
+                    if method and method in METHOD_MIN_SEEDS
+                    else f"statistic: {statistic}"
+                )
+                c.bad(
+                    "interval" if method in METHOD_MIN_SEEDS else "statistic",
+                    f"{what} needs at least {needed} seeds, but this claim "
+                    + (f"looks first at {fewest}" if seeds.stages else f"runs {fewest}"),
+                    "use the default (interval: auto, statistic: mean), valid at any number of seeds, "
+                    f"or run {needed} seeds or more (docs/statistics.md)",
+                )
+            if method == "hierarchical" and comparative:
+                c.bad(
+                    "interval", "interval: hierarchical is for absolute claims", "use interval: t"
+                )
         if len(self.ck.problems) > before:
             return None
         locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}
@@ -1091,6 +1140,12 @@ class _Builder:
             n = c.integer("seeds", minimum=1)
             if n is MISSING:
                 return MISSING
+            if n > MAX_SEEDS:
+                return c.bad(
+                    "seeds",
+                    f"{n} seeds is more than {MAX_SEEDS}",
+                    "a reproduction affords 3-10; check the number",
+                )
             return SeedPlan(seeds=tuple(range(n)), loc=loc)
         if node.kind == "seq":
             values: list[int] = []
@@ -1099,12 +1154,13 @@ class _Builder:
                     child.kind != "scalar"
                     or isinstance(child.value, bool)
                     or not isinstance(child.value, int)
-                    or child.value < 0
+                    or not 0 <= child.value <= MAX_SEED_VALUE
                 ):
                     return self.ck.problem(
                         child.line,
                         join(c.field("seeds"), i),
-                        f"must be a whole number >= 0, got {describe(child)}",
+                        f"must be a whole number from 0 to {MAX_SEED_VALUE}, got {describe(child)}",
+                        "seeds are 32-bit; use pytest_repro.seeding.derive_seed to map larger ones",
                     )
                 values.append(child.value)
             if not values:
@@ -1131,6 +1187,12 @@ class _Builder:
             return s.bad(
                 "max", f"max ({high}) must be above min ({low})", "e.g. seeds: {min: 3, max: 10}"
             )
+        if high > MAX_SEEDS:
+            return s.bad(
+                "max",
+                f"{high} seeds is more than {MAX_SEEDS}",
+                "a reproduction affords 3-10; check the number",
+            )
         stages_node = s.raw("stages")
         if stages_node is not None:
             stages = s.strings("stages")
@@ -1139,7 +1201,7 @@ class _Builder:
             except ValueError:
                 parsed = None
             if (
-                parsed is None
+                not parsed
                 or list(parsed) != sorted(set(parsed))
                 or parsed[0] != low
                 or parsed[-1] != high
@@ -1169,7 +1231,16 @@ class _Builder:
         b = self.variant_ref(b_node, r.field("b"), variants)
         if MISSING in (a, b):
             return MISSING
+        if self._resolved(a) == self._resolved(b):
+            return r.bad(
+                "b",
+                f"arm b ({b.describe()}) runs the same config as arm a ({a.describe()})",
+                "give the arms different configs: the claim compares two settings",
+            )
         return (a, b)
+
+    def _resolved(self, variant: Variant) -> dict[str, Any]:
+        return {**self.defaults, **variant.overrides}
 
     # -- substitutions and sanity --------------------------------------------------------
     def substitutions(self, top: MapReader, claims: list[Claim]) -> list[Substitution]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_repro import data
-from pytest_repro.execution.context import RunContext
+from pytest_repro.execution.context import METRICS_FILE, RunContext
 from pytest_repro.execution.metrics import read_jsonl
 from pytest_repro.seeding import seed_everything
 from pytest_repro.spec import load_spec
@@ -80,7 +80,7 @@ def run_once(seed: int, tmp_path: Path, loaded: object) -> list[dict[str, object
     finally:
         sys.path.remove(str(spec.folder))
         sys.modules.pop("train", None)
-    return read_jsonl(run_dir / "metrics.jsonl")
+    return read_jsonl(run_dir / METRICS_FILE)
 
 
 def test_the_same_seed_gives_bit_identical_metrics_and_another_seed_differs(tmp_path: Path) -> None:

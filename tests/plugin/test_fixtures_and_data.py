@@ -159,7 +159,7 @@ def test_the_html_report_has_verdict_columns_and_a_panel_per_claim(
     pytester.runpytest("--html=report.html", "--self-contained-html", *FAST)
     page = (pytester.path / "report.html").read_text()
     assert "Reproduction verdicts" in page
-    assert "Measured (90% CI)" in page
+    assert "Measured (interval)" in page
     assert "[matched within 1.0 pp]" in page
     assert "[gap of 2.0 pp, hypothesis: harder data]" in page
     assert "paper band, seeds and interval" in page  # the SVG strip

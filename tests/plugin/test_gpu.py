@@ -41,14 +41,12 @@ def test_leases_hand_out_each_device_to_one_holder_at_a_time(tmp_path: object) -
     leases = GpuLeases(Path(str(tmp_path)), devices=("0", "1"), poll=0.01)
     with leases.lease(1) as first, leases.lease(1) as second:
         assert {first, second} == {("0",), ("1",)}
-        with pytest.raises(TimeoutError):
-            with leases.lease(1, timeout=0.05):
-                pass
+        with pytest.raises(TimeoutError), leases.lease(1, timeout=0.05):
+            pass
     with leases.lease(2) as both:
         assert both == ("0", "1")
-    with pytest.raises(RuntimeError, match="needs 3 GPUs but only 2 are visible"):
-        with leases.lease(3):
-            pass
+    with pytest.raises(RuntimeError, match="needs 3 GPUs but only 2 are visible"), leases.lease(3):
+        pass
 
 
 HEADER_GPU = """\

@@ -340,3 +340,24 @@ def test_an_unusable_working_folder_is_a_usage_error(
     result.stderr.fnmatch_lines(
         ["*cannot write its working folder*blocked/sub*use --repro-dir=PATH*"]
     )
+
+
+def test_under_github_actions_failures_are_annotated_and_the_summary_gets_a_table(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_paper(claims=claim() + claim("gap", extra="config: {base: 0.88}"))
+    summary = pytester.path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = pytester.runpytest(*FAST)
+    result.stdout.fnmatch_lines(
+        [
+            "::error file=papers/p1/paper.yaml,line=22,title=claim gap::[[]gap of 2.0 pp, no hypothesis stated[]]"
+        ]
+    )
+    assert (
+        "::error file=papers/p1/paper.yaml,line=14" not in result.stdout.str()
+    )  # the matched claim
+    text = summary.read_text()
+    assert "## Reproduction verdicts" in text
+    assert "| `p1::acc` | 90.0% | 90.0% 90% CI [89.8%, 90.2%] | [matched within 1.0 pp] |" in text

@@ -340,3 +340,84 @@ def test_durations(text: object, seconds: float | None) -> None:
 )
 def test_sizes(text: object, size: int | None) -> None:
     assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "seeds: {min: 3, max: 10}",
+            "seeds: {min: 3, max: 10, stages: []}",
+            "claims[faster].seeds.stages",
+            "rise",
+        ),
+        (
+            "seeds: {min: 3, max: 10}",
+            "seeds: {min: 3, max: 5000}",
+            "claims[faster].seeds.max",
+            "more than 1000",
+        ),
+        ("seeds: 5", "seeds: [4294967296]", "claims[fit].seeds[0]", "from 0 to 4294967295"),
+        ("timeout: 10m", "timeout: .inf", "run.timeout", "not a duration"),
+        (
+            "digits: {sklearn: load_digits}",
+            "digits: {files: []}",
+            "data.digits.files",
+            "lists no files",
+        ),
+        (
+            "    unit: fraction\n",
+            "    unit: fraction\n    statistic: median\n",
+            "claims[fit].statistic",
+            "needs at least 20",
+        ),
+        (
+            "    unit: fraction\n",
+            "    unit: fraction\n    interval: bca\n",
+            "claims[fit].interval",
+            "needs at least 20",
+        ),
+        (
+            "b: random}",
+            "b: {config: {label_noise: 0.0}}}",
+            "claims[faster].compare.b",
+            "same config",
+        ),
+        (
+            "    unit: fraction\n",
+            "    unit: fraction\n    expect: exceeded\n",
+            "claims[fit].expect",
+            "not one of",
+        ),
+    ],
+)
+def test_claims_a_run_could_never_honour_are_refused_at_load(
+    folder: Path, old: str, new: str, field: str, message: str
+) -> None:
+    found = problems(folder, edit(old, new))
+    assert any(p[1] == field and message in p[2] for p in found), found
+
+
+def test_a_command_metrics_file_must_live_in_the_runs_folder(folder: Path) -> None:
+    base = VALID.replace("  entrypoint: train:run\n", "")
+    shared = base.replace(
+        "run:\n", "run:\n  command: [python, train.py]\n  metrics: {jsonl: out/metrics.jsonl}\n", 1
+    )
+    assert any(
+        p[1] == "run.metrics.jsonl" and "{run_dir}" in p[2] for p in problems(folder, shared)
+    )
+    formatted = base.replace(
+        "run:\n",
+        'run:\n  command: [python, train.py, "{lr!r}"]\n  metrics: {jsonl: "{run_dir}/m.jsonl"}\n',
+        1,
+    )
+    assert any("not a plain {name}" in p[2] for p in problems(folder, formatted))
+
+
+def test_a_missing_top_level_block_gets_its_own_fix(folder: Path) -> None:
+    text = VALID[VALID.index("run:") :]
+    with pytest.raises(SpecError) as info:
+        load(folder, text)
+    problem = next(p for p in info.value.problems if p.field == "paper")
+    assert "title" in problem.fix
+    assert "paper: 0.94" not in problem.fix
