@@ -352,7 +352,7 @@ def test_under_github_actions_failures_are_annotated_and_the_summary_gets_a_tabl
     result = pytester.runpytest(*FAST)
     result.stdout.fnmatch_lines(
         [
-            "::error file=papers/p1/paper.yaml,line=22,title=claim gap::[[]gap of 2.0 pp, no hypothesis stated[]]"
+            "::error file=papers/p1/paper.yaml,line=21,title=claim gap::[[]gap of 2.0 pp, no hypothesis stated[]]"
         ]
     )
     assert (
