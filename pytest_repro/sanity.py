@@ -39,8 +39,11 @@ def _defaults(spec: PaperSpec) -> Variant:
 
 
 def _short_runs(spec: PaperSpec, planner: Planner, obtain: Obtain, copies: int) -> list[RunRecord]:
+    force = planner.cfg.reruns(spec.paper.id, "sanity")
     requests = [
-        planner.request(spec, _defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True)
+        planner.request(
+            spec, _defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True, force=force
+        )
         for i in range(copies)
     ]
     return obtain(requests)
