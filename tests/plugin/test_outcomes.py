@@ -211,3 +211,20 @@ def test_claims_on_the_same_variant_share_runs(
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(passed=2)
     assert calls(folder) == 3
+
+
+def test_a_nan_metric_is_an_error_that_names_the_seed(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+    train = (
+        "def run(ctx):\n"
+        "    value = float('nan') if ctx.seed == 1 else 0.9\n"
+        "    ctx.log(epoch=5, acc=value)\n"
+    )
+    make_paper(train=train)
+    result = pytester.runpytest("-v", *FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*::acc [[]error: acc is nan at epoch 5 in 1 of 3 runs[]]*",
+            "*seed 1 (run p1-*): acc is nan at epoch 5: the run diverged or logged an invalid value*",
+        ]
+    )
