@@ -213,7 +213,9 @@ def test_claims_on_the_same_variant_share_runs(
     assert calls(folder) == 3
 
 
-def test_a_nan_metric_is_an_error_that_names_the_seed(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
+def test_a_nan_metric_is_an_error_that_names_the_seed(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
     train = (
         "def run(ctx):\n"
         "    value = float('nan') if ctx.seed == 1 else 0.9\n"
