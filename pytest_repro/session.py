@@ -311,6 +311,7 @@ class ReproSession:
                 f"repro: {c.executed} run(s) executed ({c.run_seconds:.1f} s of run time"
                 + (f", {c.failed} not ok" if c.failed else "")
                 + f"), {c.reused} reused from the ledger"
+                + (f", {c.waited} computed by another worker" if c.waited else "")
             )
         for note in self._written:
             terminalreporter.write_line(note)

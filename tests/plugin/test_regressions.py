@@ -15,7 +15,7 @@ import pytest
 
 from pytest_repro.cli import main
 
-from .conftest import TRAIN, MakePaper, calls, claim
+from .conftest import HEADER, TRAIN, MakePaper, calls, claim
 
 FAST = ("--repro-inprocess", "-p", "no:cacheprovider")
 
@@ -73,20 +73,9 @@ def test_the_report_does_not_match_runs_of_another_entrypoint(
     assert "[not run: no recorded runs]" in out.getvalue()
 
 
-GPU_HEADER = """\
-paper:
-  id: "{paper_id}"
-  title: A paper for tests
-run:
-  entrypoint: train:run
-  resources: {{gpus: GPUS}}
-  config:
-    epochs: 5
-    base: 0.9
-    spread: 0.001
-    slope: 0.0
-    fail_seed: -1
-"""
+GPU_HEADER = HEADER.replace(
+    "  entrypoint: train:run\n", "  entrypoint: train:run\n  resources: {{gpus: GPUS}}\n"
+)
 
 
 def test_a_machine_without_the_gpu_keeps_the_recorded_report_and_can_rebuild_it(
