@@ -12,13 +12,20 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
-CacheMode = Literal["on", "off", "read", "write"]
-EnvPolicy = Literal["warn", "strict", "off", "isolate"]
-InconclusivePolicy = Literal["fail", "skip"]
+from pytest_repro.vocab import (
+    CACHE_MODES,
+    ENV_POLICIES,
+    INCONCLUSIVE_POLICIES,
+    METHODS,
+    CacheMode,
+    EnvPolicy,
+    InconclusivePolicy,
+    Method,
+)
 
 PROFILES: Mapping[str, Mapping[str, Any]] = {
     # Real runs, verdicts and reports.
@@ -49,7 +56,7 @@ class ReproConfig:
     threads: int = 1
     deterministic: bool = False
     env: EnvPolicy = "warn"
-    interval: str = "auto"
+    interval: Method = "auto"
     results: bool = True
     files: tuple[str, ...] = ("paper.yaml",)
     timeout: float | None = None
@@ -95,7 +102,7 @@ OPTIONS: tuple[_Option, ...] = (
     _Option(
         "inconclusive",
         "outcome of an inconclusive verdict: fail (default) or skip",
-        choices=("fail", "skip"),
+        choices=INCONCLUSIVE_POLICIES,
     ),
     _Option(
         "rerun",
@@ -108,7 +115,7 @@ OPTIONS: tuple[_Option, ...] = (
         "cache",
         "reuse of recorded runs: on (default), read (reuse, record nothing), "
         "write (record, never reuse) or off",
-        choices=("on", "off", "read", "write"),
+        choices=CACHE_MODES,
     ),
     _Option(
         "dir",
@@ -133,12 +140,12 @@ OPTIONS: tuple[_Option, ...] = (
     _Option(
         "env",
         "environment drift policy: warn (default), strict, off, or isolate (a venv per paper via uv)",
-        choices=("warn", "strict", "off", "isolate"),
+        choices=ENV_POLICIES,
     ),
     _Option(
         "interval",
         "default interval method: auto, t, bootstrap-t, bca, hierarchical",
-        choices=("auto", "t", "bootstrap-t", "bca", "hierarchical"),
+        choices=METHODS,
     ),
     _Option(
         "results", "write papers/<id>/results.md: write (default) or off", choices=("write", "off")
@@ -238,10 +245,10 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
 
     flag("smoke")
     number("smoke-steps", "smoke_steps", _positive_int, "a whole number >= 1")
-    choice("inconclusive", ("fail", "skip"))
-    choice("cache", ("on", "off", "read", "write"))
-    choice("env", ("warn", "strict", "off", "isolate"))
-    choice("interval", ("auto", "t", "bootstrap-t", "bca", "hierarchical"))
+    choice("inconclusive", INCONCLUSIVE_POLICIES)
+    choice("cache", CACHE_MODES)
+    choice("env", ENV_POLICIES)
+    choice("interval", METHODS)
     flag("inprocess")
     flag("deterministic")
     number("threads", "threads", _positive_int, "a whole number >= 1")

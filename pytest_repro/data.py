@@ -44,7 +44,8 @@ from types import ModuleType
 from typing import Any
 
 from pytest_repro.errors import DataError, ReproWarning
-from pytest_repro.spec.schema import DataKind, DataSource, HFRef, Location
+from pytest_repro.spec.schema import DataSource, HFRef, Location
+from pytest_repro.vocab import DataKind
 
 #: The file-hash cache kept under ``cache_dir``.
 HASH_CACHE_FILE = "file-sha256.json"

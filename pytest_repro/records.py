@@ -11,10 +11,9 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
-RunStatus = Literal["ok", "failed", "timeout", "killed", "crashed", "interrupted", "running"]
-RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
+from pytest_repro.vocab import RUN_STATUSES, RunStatus
 
 #: One logged point: ``{"epoch": 3, "step": 300, "test_acc": 0.91}``.
 Point = Mapping[str, Any]

@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any
 
-VerdictName = Literal[
-    "matched", "gap", "exceeded", "disagreement", "inconclusive", "error", "skipped", "smoke"
-]
+from pytest_repro.vocab import VerdictName
+
 JSON_VERSION = 1
 
 

@@ -23,14 +23,14 @@ import random
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     import torch as torch_module
 
-DeterministicMode = Literal["on", "off", "warn"]
-DETERMINISTIC_MODES: tuple[str, ...] = ("on", "off", "warn")
+from pytest_repro.vocab import DETERMINISTIC_MODES
+from pytest_repro.vocab import Deterministic as DeterministicMode
 
 #: cuBLAS needs a fixed workspace configuration to be deterministic; it reads the variable
 #: when its first handle is created, so it must be in the environment before CUDA starts.

@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import Final, TypeVar
 
 from pytest_repro.errors import LedgerError
-from pytest_repro.records import RUN_STATUSES, RunRecord, dumps
+from pytest_repro.records import RunRecord, dumps
+from pytest_repro.vocab import RUN_STATUSES
 
 #: Statuses :meth:`RunStore.prune` deletes by default: every finished run that is not ok.
 PRUNABLE_STATUSES: Final[tuple[str, ...]] = (

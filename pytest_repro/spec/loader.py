@@ -31,8 +31,6 @@ from pytest_repro.spec.fields import (
     suggest,
 )
 from pytest_repro.spec.schema import (
-    INTERVAL_METHODS,
-    STATISTICS,
     At,
     Claim,
     ConfigValue,
@@ -53,6 +51,7 @@ from pytest_repro.spec.schema import (
     Variant,
 )
 from pytest_repro.spec.yamlnodes import YamlSyntaxError, YNode, parse
+from pytest_repro.vocab import METHOD_MIN_SEEDS, METHODS, STATISTICS
 
 TOP_KEYS = (
     "paper",
@@ -99,7 +98,6 @@ DEFAULT_SEEDS = 3
 MAX_SEEDS = 1000
 MAX_SEED_VALUE = 2**32 - 1
 #: The fewest seeds each interval method is valid with (docs/statistics.md).
-METHOD_MIN_SEEDS = {"bootstrap-t": 5, "hierarchical": 5, "bca": 20}
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ENTRY = re.compile(r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -991,7 +989,7 @@ class _Builder:
                 'add hypothesis: "..." (why the reproduction differs)',
             )
         see = c.string("see")
-        interval = c.choice("interval", INTERVAL_METHODS)
+        interval = c.choice("interval", METHODS)
         statistic = c.choice("statistic", STATISTICS, default="mean")
         resolution = c.number("resolution", exclusive_minimum=0.0)
         unit = c.string("unit")

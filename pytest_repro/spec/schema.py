@@ -11,23 +11,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from pytest_repro.vocab import (
+    METHODS,
+    Axis,
+    Better,
+    ClaimKind,
+    DataKind,
+    Deterministic,
+    Expectation,
+    MetricsFormat,
+    SpreadKind,
+    Statistic,
+)
+from pytest_repro.vocab import Method as IntervalMethod
 
 #: A value that survives a JSON round trip (what configs and data args hold).
 JSON = Any
 
-ClaimKind = Literal["absolute", "comparative"]
-Better = Literal["higher", "lower", "none"]
-SpreadKind = Literal["sd", "se", "ci95"]
-IntervalMethod = Literal["auto", "t", "bootstrap-t", "bca", "hierarchical"]
-Statistic = Literal["mean", "median", "iqm"]
-Expectation = Literal["gap", "disagreement"]
-Deterministic = Literal["on", "off", "warn"]
-DataKind = Literal["sklearn", "python", "files", "hf"]
-MetricsFormat = Literal["jsonl", "csv", "regex"]
-
-INTERVAL_METHODS: tuple[str, ...] = ("auto", "t", "bootstrap-t", "bca", "hierarchical")
-STATISTICS: tuple[str, ...] = ("mean", "median", "iqm")
+INTERVAL_METHODS = METHODS
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ class SanityCheck:
 class At:
     """Where in training a claim is read: ``{epoch: N}`` or ``{step: N}``."""
 
-    axis: Literal["epoch", "step"]
+    axis: Axis
     value: int
     loc: Location
 

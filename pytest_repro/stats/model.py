@@ -6,20 +6,44 @@ Everything here is a frozen dataclass or a ``Literal``; nothing computes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Outcome = Literal["matched", "gap", "exceeded", "disagreement", "inconclusive"]
-Better = Literal["higher", "lower", "none"]
-Direction = Literal["higher", "lower"]
-Method = Literal["auto", "t", "bootstrap-t", "bca", "hierarchical"]
-SpreadKind = Literal["sd", "se", "ci95"]
-Statistic = Literal["mean", "median", "iqm"]
+from pytest_repro.vocab import (
+    BETTER,
+    METHOD_MIN_SEEDS,
+    METHODS,
+    OUTCOMES,
+    SPREAD_KINDS,
+    STATISTICS,
+    Better,
+    Direction,
+    Method,
+    Outcome,
+    SpreadKind,
+    Statistic,
+)
 
-OUTCOMES: tuple[Outcome, ...] = ("matched", "gap", "exceeded", "disagreement", "inconclusive")
-METHODS: tuple[Method, ...] = ("auto", "t", "bootstrap-t", "bca", "hierarchical")
-SPREAD_KINDS: tuple[SpreadKind, ...] = ("sd", "se", "ci95")
-STATISTICS: tuple[Statistic, ...] = ("mean", "median", "iqm")
-BETTER: tuple[Better, ...] = ("higher", "lower", "none")
+__all__ = [
+    "BETTER",
+    "BOOTSTRAP_RESAMPLES",
+    "DEFAULT_SEED",
+    "MAX_SEEDS_NEEDED",
+    "METHODS",
+    "MIN_SEEDS_BCA",
+    "MIN_SEEDS_BOOTSTRAP_T",
+    "MIN_SEEDS_HIERARCHICAL",
+    "OUTCOMES",
+    "SPREAD_KINDS",
+    "STATISTICS",
+    "Better",
+    "Direction",
+    "Interval",
+    "Method",
+    "Outcome",
+    "PaperSpread",
+    "SpreadKind",
+    "Statistic",
+    "Verdict",
+]
 
 #: The seed used when a function that resamples is given ``rng=None``; results are
 #: reproducible run to run either way.
@@ -30,9 +54,9 @@ DEFAULT_SEED = 20240229
 BOOTSTRAP_RESAMPLES = 9999
 
 #: Seed counts below which a method is not offered (its coverage is too far below nominal).
-MIN_SEEDS_BOOTSTRAP_T = 5
-MIN_SEEDS_BCA = 20
-MIN_SEEDS_HIERARCHICAL = 5
+MIN_SEEDS_BOOTSTRAP_T = METHOD_MIN_SEEDS["bootstrap-t"]
+MIN_SEEDS_BCA = METHOD_MIN_SEEDS["bca"]
+MIN_SEEDS_HIERARCHICAL = METHOD_MIN_SEEDS["hierarchical"]
 
 #: ``seeds_needed`` searches seed counts up to this.
 MAX_SEEDS_NEEDED = 1000
