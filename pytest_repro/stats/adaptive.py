@@ -24,9 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pytest_repro.errors import StatsError
+from pytest_repro.stats.absolute import decide_absolute
+from pytest_repro.stats.comparative import decide_comparative
 from pytest_repro.stats.intervals import t_quantile
 from pytest_repro.stats.model import Verdict
-from pytest_repro.stats.verdicts import decide_absolute, decide_comparative
 
 FloatArray = NDArray[np.float64]
 
@@ -221,7 +222,7 @@ def decide_sequential(
     Returns ``(settled, verdict)``: settled when the look's interval decides the claim
     (matched, gap, exceeded or disagreement), and always at the last stage (where an
     undecided claim stays inconclusive). The other keywords are those of
-    :func:`~pytest_repro.stats.verdicts.decide_absolute`.
+    :func:`~pytest_repro.stats.absolute.decide_absolute`.
 
     >>> settled, v = decide_sequential([0.981, 0.983, 0.982], schedule=schedule_for(),
     ...                                paper=0.982, tolerance=0.01)
@@ -246,7 +247,7 @@ def decide_sequential_comparative(
 ) -> tuple[bool, Verdict]:
     """:func:`decide_sequential` for a comparative claim; ``n`` counts pairs (paired) or
     the smaller arm (unpaired). Keywords are those of
-    :func:`~pytest_repro.stats.verdicts.decide_comparative`.
+    :func:`~pytest_repro.stats.comparative.decide_comparative`.
     """
     _reject_level(comparative_kwargs)
     va, vb = list(a), list(b)

@@ -1,8 +1,8 @@
 """The decision rules on arrays: intervals to outcomes, spread floors, seeds needed.
 
-:mod:`.verdicts` applies these to one claim; :mod:`.simulate` applies the very same
-functions to many simulated reproductions at once, which is how the error rates in
-``docs/statistics.md`` are measured.
+:mod:`.absolute` and :mod:`.comparative` apply these to one claim; :mod:`.simulate`
+applies the very same functions to many simulated reproductions at once, which is how
+the error rates in ``docs/statistics.md`` are measured.
 
 Outcomes are coded as small integers (index into :data:`OUTCOME_CODES`).
 """
