@@ -27,6 +27,7 @@ from pytest_repro.environment import (
     device_kind,
     fingerprint,
     format_drift_table,
+    isolate,
     isolated_python,
     read_lockfile,
 )
@@ -471,7 +472,7 @@ def test_concurrent_threads_build_the_environment_once(
     paper: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     builds: list[int] = []
-    real_build = environment._build_env
+    real_build = isolate._build_env
     guard = threading.Lock()
 
     def counting_build(*args: object, **kwargs: object) -> dict[str, object]:
@@ -479,7 +480,7 @@ def test_concurrent_threads_build_the_environment_once(
             builds.append(threading.get_ident())
         return real_build(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(environment, "_build_env", counting_build)
+    monkeypatch.setattr(isolate, "_build_env", counting_build)
     cache = tmp_path / "cache"
     with ThreadPoolExecutor(4) as pool:
         pythons = list(pool.map(lambda _: _build(paper, cache), range(4)))
@@ -518,7 +519,7 @@ def test_a_failed_build_leaves_nothing_and_shows_uvs_output(paper: Path, tmp_pat
 def test_a_missing_uv_says_how_to_install_it(
     paper: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(environment.shutil, "which", lambda name: None)
+    monkeypatch.setattr(isolate.shutil, "which", lambda name: None)
     monkeypatch.setitem(sys.modules, "uv", None)
     with pytest.raises(EnvironmentBuildError, match=r"pip install uv .*pytest-repro\[isolate\]"):
         _build(paper, tmp_path / "cache")
