@@ -159,7 +159,7 @@ def test_an_importable_module_is_identified_by_its_distribution(tmp_path: Path) 
     value, fp = load(source, tmp_path)
     assert value.tolist() == [0, 1, 2, 3]
     assert fp.identity == identity(source, tmp_path)
-    parts = data._identity_parts(source, tmp_path, data._HashCache(None))
+    parts = data.identity_parts(source, tmp_path, data.HashCache(None))
     assert parts["code"] == {"distributions": {"numpy": np.__version__}}
 
 
@@ -234,7 +234,7 @@ def test_file_identity_is_cheap_on_a_warm_cache(
     cold = identity(source, csv_file.parent, cache_dir=cache)
     reads: list[Path] = []
     real = data.file_sha256
-    monkeypatch.setattr(data, "file_sha256", lambda p: reads.append(p) or real(p))
+    monkeypatch.setattr(data.fingerprint, "file_sha256", lambda p: reads.append(p) or real(p))
     warm = identity(source, csv_file.parent, cache_dir=cache)
     assert warm == cold
     assert reads == []  # warm: no file is read again (timings: benchmarks/overhead.py)
