@@ -1,0 +1,323 @@
+"""``claims:``: what the paper says, where, and how a reproduction is held to it.
+
+Each claim is absolute (a value within a tolerance of the paper's) or comparative (arm
+``a`` beats arm ``b``); it is read at an epoch or step, never at "the last value".
+Seeds are read by :mod:`pytest_repro.spec.seeds_section`, variants and overrides by
+:mod:`pytest_repro.spec.variants_section`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_repro.spec.config_section import ConfigDefaults
+from pytest_repro.spec.context import SpecContext
+from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe
+from pytest_repro.spec.keys import (
+    CLAIM_KEYS,
+    COMPARE_KEYS,
+    ID_PATTERN,
+    PAPER_VALUE_KEYS,
+    REQUIRED_CLAIM_KEYS,
+)
+from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
+from pytest_repro.spec.seeds_section import check_seeds_suffice, read_seeds
+from pytest_repro.spec.variants_section import read_overrides, read_variant_ref
+from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.vocab import (
+    AXES,
+    BETTER,
+    CLAIM_KINDS,
+    EXPECTATIONS,
+    METHODS,
+    SPREAD_KINDS,
+    STATISTICS,
+    Axis,
+)
+
+
+def build_claims(
+    ctx: SpecContext, top: MapReader, config: ConfigDefaults, variants: Mapping[str, Variant]
+) -> list[Claim]:
+    """Every valid claim of the ``claims:`` block; each id may be used once."""
+    node = top.sequence("claims")
+    if not isinstance(node, YNode):
+        return []
+    if not node.value:
+        ctx.ck.problem(node.line, "claims", "is empty", "add at least one claim")
+        return []
+    claims = check_each(
+        ctx.ck,
+        node,
+        "claims",
+        lambda child, field, _i: _claim(ctx, config, child, field, variants),
+    )
+    seen: dict[str, Claim] = {}
+    for claim in claims:
+        if claim.id in seen:
+            ctx.ck.problem(
+                claim.loc.line,
+                "claims",
+                f"claim id {claim.id!r} is used twice (also on line {seen[claim.id].loc.line})",
+                "give every claim its own id",
+            )
+        seen[claim.id] = claim
+    return claims
+
+
+def _claim(
+    ctx: SpecContext,
+    config: ConfigDefaults,
+    node: YNode,
+    field: str,
+    variants: Mapping[str, Variant],
+) -> Claim | None:
+    if node.kind != "map":
+        ctx.ck.problem(
+            node.line,
+            field,
+            f"must be a mapping, got {describe(node)}",
+            "start each claim with '- id: ...'",
+        )
+        return None
+    before = len(ctx.ck.problems)
+    id_node = node.value.get("id")
+    if id_node is not None and id_node.kind == "scalar" and id_node.raw:
+        field = f"claims[{id_node.raw}]"
+    c = MapReader(
+        ctx.ck, node, field, allowed=CLAIM_KEYS, required=REQUIRED_CLAIM_KEYS, what="a claim"
+    )
+    claim_id = c.string("id", allow_number=True)
+    if isinstance(claim_id, str) and not ID_PATTERN.match(claim_id):
+        c.bad(
+            "id",
+            f"{claim_id!r} has characters a test id cannot hold",
+            "use letters, digits, '.', '_' and '-'",
+        )
+    text = c.string("text")
+    source = c.string("source", allow_number=True)
+    metric = c.string("metric")
+    at = _at(ctx, c)
+    comparative = c.has("compare")
+    kind = c.choice("kind", CLAIM_KINDS, default="comparative" if comparative else "absolute")
+    if kind == "comparative" and not comparative:
+        c.bad(
+            "kind",
+            "a comparative claim needs compare: {a: ..., b: ...}",
+            "add compare:, or drop kind:",
+        )
+    if kind == "absolute" and comparative:
+        c.bad("kind", "compare: makes this claim comparative", "drop kind: absolute")
+    better = c.choice("better", BETTER, default="higher")
+    if comparative and better == "none":
+        c.bad(
+            "better",
+            "a comparative claim needs a direction",
+            "write better: higher or better: lower",
+        )
+    paper = _paper_value(ctx, c)
+    tolerance = c.number(
+        "tolerance",
+        exclusive_minimum=0.0,
+        meaning=" (tolerance is a distance from the paper value)",
+    )
+    if kind == "absolute" and not comparative:
+        if not c.has("paper"):
+            c.bad("paper", "is required but missing", "give the paper's value: paper: 0.94")
+        if not c.has("tolerance"):
+            c.bad(
+                "tolerance",
+                "is required but missing",
+                "give the absolute distance that still counts as a match: tolerance: 0.01",
+            )
+    if comparative and c.has("paper") and not c.has("tolerance"):
+        c.bad(
+            "tolerance",
+            "is required when a comparative claim gives paper:",
+            "add tolerance: for the improvement",
+        )
+    margin = c.number("margin", default=0.0, minimum=0.0)
+    if c.has("margin") and not comparative:
+        c.bad("margin", "only comparative claims have a margin", "remove it, or add compare:")
+    seeds = read_seeds(ctx, c)
+    variant: Any = None
+    compare: Any = None
+    if comparative:
+        if c.has("variant") or c.has("config"):
+            c.bad(
+                "compare",
+                "a comparative claim takes its configs from compare:, not variant:/config:",
+                "move them into the arms",
+            )
+        compare = _compare(ctx, config, c, variants)
+    else:
+        variant = _variant(ctx, config, c, variants)
+    expect = c.choice("expect", EXPECTATIONS)
+    hypothesis = c.string("hypothesis")
+    if expect in EXPECTATIONS and not hypothesis:
+        c.bad(
+            "hypothesis",
+            f"expect: {expect} needs the hypothesis that explains it",
+            'add hypothesis: "..." (why the reproduction differs)',
+        )
+    see = c.string("see")
+    interval = c.choice("interval", METHODS)
+    statistic = c.choice("statistic", STATISTICS, default="mean")
+    resolution = c.number("resolution", exclusive_minimum=0.0)
+    unit = c.string("unit")
+    disagreement = c.number(
+        "disagreement", exclusive_minimum=1.0, meaning=" (a multiple of the tolerance)"
+    )
+    c.string("notes")
+    if isinstance(seeds, SeedPlan):
+        check_seeds_suffice(c, seeds, interval, statistic, comparative=comparative)
+    if len(ctx.ck.problems) > before:
+        return None
+    locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}
+    return Claim(
+        id=claim_id,
+        text=text,
+        source=source,
+        kind=kind,
+        metric=metric,
+        at=at,
+        paper=paper,
+        tolerance=tolerance,
+        seeds=seeds,
+        variant=variant,
+        compare=compare,
+        better=better,
+        margin=margin,
+        expect=expect,
+        hypothesis=hypothesis,
+        see=see,
+        interval=interval,
+        statistic=statistic,
+        resolution=resolution,
+        unit=unit,
+        disagreement=disagreement,
+        loc=ctx.loc(node.line),
+        field_locs=locs,
+    )
+
+
+def _variant(
+    ctx: SpecContext, config: ConfigDefaults, c: MapReader, variants: Mapping[str, Variant]
+) -> Any:
+    """What an absolute claim runs: a named ``variant:``, inline ``config:``, or the defaults."""
+    if c.has("variant") and c.has("config"):
+        c.bad("config", "give variant: or config:, not both", "keep one")
+        return None
+    if c.has("variant"):
+        vnode = c.raw("variant")
+        assert vnode is not None
+        return read_variant_ref(ctx, config, vnode, c.field("variant"), variants)
+    if c.has("config"):
+        cnode = c.raw("config")
+        assert cnode is not None
+        overrides = read_overrides(ctx, config, cnode, c.field("config"))
+        if overrides is MISSING:
+            return MISSING
+        return Variant(overrides=overrides, loc=c.loc("config"))
+    return Variant(overrides={}, loc=c.loc("id"))
+
+
+def _at(ctx: SpecContext, c: MapReader) -> Any:
+    node = c.raw("at")
+    if node is None:
+        return None
+    if node.kind != "map":
+        what = describe(node)
+        fix = "write at: {epoch: N} or at: {step: N}, the point where the paper reports the value"
+        if (
+            node.kind == "scalar"
+            and isinstance(node.value, str)
+            and node.value.lower() in ("final", "last", "end", "best")
+        ):
+            return c.bad(
+                "at",
+                f"{what} is not a point in training; claims are read where the paper reports them",
+                fix,
+            )
+        return c.bad("at", f"must name an epoch or a step, got {what}", fix)
+    a = MapReader(ctx.ck, node, c.field("at"), allowed=AXES)
+    given = [k for k in AXES if a.has(k)]
+    if len(given) != 1:
+        return c.bad(
+            "at",
+            "needs exactly one of epoch: or step:",
+            "write at: {epoch: N} or at: {step: N}",
+        )
+    axis: Axis = "epoch" if given[0] == "epoch" else "step"
+    value = a.integer(axis, minimum=0)
+    if value is MISSING or value is None:
+        return MISSING
+    return At(axis=axis, value=value, loc=ctx.loc(node.line))
+
+
+def _paper_value(ctx: SpecContext, c: MapReader) -> Any:
+    node = c.raw("paper")
+    if node is None:
+        return None
+    if node.kind != "map":
+        value = c.number("paper")
+        if value is MISSING:
+            return MISSING
+        return PaperValue(value=value, loc=c.loc("paper"))
+    p = MapReader(ctx.ck, node, c.field("paper"), allowed=PAPER_VALUE_KEYS, required=("value",))
+    value = p.number("value")
+    kinds = [k for k in SPREAD_KINDS if p.has(k)]
+    if len(kinds) > 1:
+        return p.bad(kinds[1], "give one spread: sd, se or ci95", "keep the one the paper reports")
+    spread: Any = None
+    spread_kind: Any = None
+    seeds = p.integer("seeds", minimum=2)
+    if kinds:
+        spread_kind = kinds[0]
+        spread = p.number(spread_kind, minimum=0.0)
+        if not p.has("seeds"):
+            p.bad(
+                "seeds",
+                f"a paper {spread_kind} needs the number of runs it was computed over",
+                "add seeds: M (M >= 2)",
+            )
+    elif p.has("seeds"):
+        p.bad(
+            "seeds",
+            "paper seeds only matter with a spread",
+            "add sd:, se: or ci95:, or remove seeds:",
+        )
+    if MISSING in (value, spread, seeds) or value is None:
+        return MISSING
+    return PaperValue(
+        value=value, spread=spread, spread_kind=spread_kind, seeds=seeds, loc=c.loc("paper")
+    )
+
+
+def _compare(
+    ctx: SpecContext, config: ConfigDefaults, c: MapReader, variants: Mapping[str, Variant]
+) -> Any:
+    node = c.raw("compare")
+    assert node is not None
+    if node.kind != "map":
+        return c.bad(
+            "compare",
+            f"must be {{a: ..., b: ...}}, got {describe(node)}",
+            "e.g. compare: {a: {config: {init: he}}, b: {config: {init: xavier}}}",
+        )
+    r = MapReader(ctx.ck, node, c.field("compare"), allowed=COMPARE_KEYS, required=COMPARE_KEYS)
+    a_node, b_node = r.raw("a"), r.raw("b")
+    if a_node is None or b_node is None:
+        return MISSING
+    a = read_variant_ref(ctx, config, a_node, r.field("a"), variants)
+    b = read_variant_ref(ctx, config, b_node, r.field("b"), variants)
+    if MISSING in (a, b):
+        return MISSING
+    if config.resolve(a) == config.resolve(b):
+        return r.bad(
+            "b",
+            f"arm b ({b.describe()}) runs the same config as arm a ({a.describe()})",
+            "give the arms different configs: the claim compares two settings",
+        )
+    return (a, b)

@@ -1,0 +1,118 @@
+"""The words ``paper.yaml`` may use: the keys of each mapping, and the limits its values keep.
+
+Each table is the closed set of keys one mapping accepts, in the order messages list
+them (``valid keys: ...``). The kinds, directions and methods a value may name come from
+:mod:`pytest_repro.vocab`; what is here belongs to the file's structure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
+
+__all__ = [
+    "CLAIM_KEYS",
+    "COMPARE_KEYS",
+    "CONFIG_VALUE_KEYS",
+    "DATA_KEYS",
+    "DEFAULT_SEEDS",
+    "ENTRYPOINT_PATTERN",
+    "ENVIRONMENT_KEYS",
+    "FILE_KEYS",
+    "HF_KEYS",
+    "ID_PATTERN",
+    "MAX_SEEDS",
+    "MAX_SEED_VALUE",
+    "PAPER_KEYS",
+    "PAPER_VALUE_KEYS",
+    "REQUIRED_CLAIM_KEYS",
+    "REQUIRED_TOP_KEYS",
+    "RESERVED_PLACEHOLDERS",
+    "RESOURCES_KEYS",
+    "RUN_KEYS",
+    "SANITY_CHECKS",
+    "SEED_RANGE_KEYS",
+    "SHA256_PATTERN",
+    "SUBSTITUTION_KEYS",
+    "TOP_KEYS",
+    "VARIANT_REF_KEYS",
+]
+
+# -- the blocks of the file ---------------------------------------------------------------
+TOP_KEYS = (
+    "paper",
+    "run",
+    "environment",
+    "data",
+    "substitutions",
+    "sanity",
+    "variants",
+    "claims",
+    "notes",
+)
+#: The blocks a spec cannot do without.
+REQUIRED_TOP_KEYS = ("paper", "run", "claims")
+PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue")
+
+# -- run ----------------------------------------------------------------------------------
+RUN_KEYS = ("entrypoint", "command", "metrics", "config", "timeout", "resources", "env")
+#: ``run.config.<name>: {value: ..., source: ..., why: ...}``.
+CONFIG_VALUE_KEYS = ("value", "source", "why")
+RESOURCES_KEYS = ("gpus", "threads", "memory")
+#: Placeholders every ``command:`` may use besides the ``run.config`` names.
+RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir")
+
+# -- environment and data -----------------------------------------------------------------
+ENVIRONMENT_KEYS = ("python", "requires", "lockfile", "cuda", "deterministic")
+DATA_KEYS = (*DATA_KINDS, "args", "fingerprint")
+FILE_KEYS = ("path", "sha256")
+HF_KEYS = ("path", "name", "revision", "split", "data_files", "from_disk")
+
+# -- claims and what they refer to --------------------------------------------------------
+CLAIM_KEYS = (
+    "id",
+    "text",
+    "source",
+    "kind",
+    "metric",
+    "at",
+    "paper",
+    "tolerance",
+    "seeds",
+    "variant",
+    "config",
+    "compare",
+    "better",
+    "margin",
+    "expect",
+    "hypothesis",
+    "see",
+    "interval",
+    "statistic",
+    "resolution",
+    "unit",
+    "disagreement",
+    "notes",
+)
+#: The keys every claim must give.
+REQUIRED_CLAIM_KEYS = ("id", "text", "source", "metric", "at")
+PAPER_VALUE_KEYS = ("value", *SPREAD_KINDS, "seeds")
+SEED_RANGE_KEYS = ("min", "max", "stages")
+COMPARE_KEYS = ("a", "b")
+VARIANT_REF_KEYS = ("variant", "config")
+SUBSTITUTION_KEYS = ("original", "used", "why", "claims")
+#: Sanity checks this version can run. Others are rejected rather than silently ignored.
+SANITY_CHECKS = ("determinism", "finite", "train_test_overlap")
+
+# -- limits -------------------------------------------------------------------------------
+DEFAULT_SEEDS = 3
+MAX_SEEDS = 1000
+MAX_SEED_VALUE = 2**32 - 1
+
+# -- patterns -----------------------------------------------------------------------------
+#: A paper, claim or variant id: it becomes part of a pytest node id.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: ``module.path:function``.
+ENTRYPOINT_PATTERN = re.compile(r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")

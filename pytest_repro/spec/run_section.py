@@ -1,0 +1,258 @@
+"""``run:``: how one seed of the reproduction is started and where its metrics are read.
+
+Covers the entrypoint or command (with its ``{placeholders}``), ``metrics``, ``timeout``,
+``resources`` and ``env``; ``config`` is read by :mod:`pytest_repro.spec.config_section`
+and the entrypoint is checked by :mod:`pytest_repro.spec.entrypoint`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from pytest_repro.spec.config_section import ConfigDefaults, build_config, config_defaults
+from pytest_repro.spec.context import SpecContext
+from pytest_repro.spec.entrypoint import check_entrypoint
+from pytest_repro.spec.fields import (
+    MISSING,
+    MapReader,
+    describe,
+    join,
+    parse_duration,
+    parse_size,
+    suggest,
+)
+from pytest_repro.spec.keys import RESERVED_PLACEHOLDERS, RESOURCES_KEYS, RUN_KEYS
+from pytest_repro.spec.schema import MetricsSource, Resources, RunSpec
+from pytest_repro.vocab import METRICS_FORMATS
+
+
+def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigDefaults]:
+    """The ``run:`` block (None when absent or faulty) and the ``run.config`` it defines.
+
+    The config defaults come back even when the run has a problem, so variants and claims
+    are still checked against them.
+    """
+    node = top.mapping("run")
+    if not node:
+        return None, ConfigDefaults()
+    m = MapReader(ctx.ck, node, "run", allowed=RUN_KEYS)
+    config = build_config(ctx, m)
+    defaults = config_defaults(config)
+    entrypoint = m.string("entrypoint")
+    command = _command(m)
+    if entrypoint is None and command is None and m.node.kind == "map":
+        m.bad(
+            "entrypoint",
+            "run needs entrypoint: or command:",
+            "add entrypoint: train:run (a function in train.py)",
+        )
+    if entrypoint and command:
+        m.bad(
+            "command",
+            "give entrypoint: or command:, not both",
+            "keep the one that starts your training",
+        )
+    if isinstance(entrypoint, str):
+        check_entrypoint(ctx, m, entrypoint)
+    metrics = _metrics(ctx, m)
+    if command and metrics is None and not m.has("metrics"):
+        m.bad(
+            "metrics",
+            "a command: run must say where its metrics are",
+            'add metrics: {jsonl: "{run_dir}/metrics.jsonl"}',
+        )
+    if entrypoint and m.has("metrics"):
+        m.bad(
+            "metrics",
+            "only a command: run reads metrics from a file",
+            "remove it; entrypoints log with ctx.log()",
+        )
+    timeout = _timeout(m)
+    resources = _resources(ctx, m)
+    env = _env(ctx, m)
+    if MISSING in (entrypoint, command, metrics, resources, env, config):
+        return None, defaults
+    if isinstance(command, tuple):
+        _check_placeholders(m, command, metrics, defaults.keys)
+    return (
+        RunSpec(
+            entrypoint=entrypoint,
+            command=command,
+            metrics=metrics,
+            config=config,
+            timeout=timeout,
+            resources=resources,
+            env=env,
+            loc=ctx.loc(node.line),
+        ),
+        defaults,
+    )
+
+
+def _command(m: MapReader) -> Any:
+    node = m.raw("command")
+    if node is None:
+        return None
+    if node.kind == "scalar" and isinstance(node.value, str):
+        return m.bad(
+            "command",
+            "must be a list of arguments; it is never run through a shell",
+            f"split it: command: {node.value.split()}",
+        )
+    argv = m.strings("command")
+    if argv is MISSING:
+        return MISSING
+    if not argv:
+        return m.bad(
+            "command", "is empty", "give the program and its arguments: [python, train.py]"
+        )
+    return argv
+
+
+def _check_placeholders(
+    m: MapReader,
+    argv: tuple[str, ...],
+    metrics: MetricsSource | None,
+    config_keys: tuple[str, ...],
+) -> None:
+    known = (*RESERVED_PLACEHOLDERS, *config_keys)
+    texts = [("command", a) for a in argv]
+    if metrics is not None and metrics.path:
+        texts.append(("metrics", metrics.path))
+    for key, text in texts:
+        try:
+            fields = [
+                (name, conversion, spec)
+                for _, name, spec, conversion in string.Formatter().parse(text)
+                if name is not None
+            ]
+        except ValueError as exc:
+            m.bad(
+                key,
+                f"{text!r}: {exc}",
+                "write placeholders as {name}; double braces {{ }} for literal ones",
+            )
+            continue
+        for name, conversion, spec in fields:
+            base = re.split(r"[.\[]", name, maxsplit=1)[0]
+            if conversion or spec or base != name or not name:
+                m.bad(
+                    key,
+                    f"placeholder {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + spec if spec else ''}}} in {text!r} is not a plain {{name}}",
+                    "write {name} alone; format the value in run.config instead",
+                )
+            elif base not in known:
+                m.bad(
+                    key,
+                    f"placeholder {{{name}}} is neither a run.config key nor one of "
+                    f"{', '.join(RESERVED_PLACEHOLDERS)}{suggest(base, known)}",
+                    "add it to run.config, or fix the name",
+                )
+
+
+def _metrics(ctx: SpecContext, m: MapReader) -> Any:
+    node = m.mapping("metrics")
+    if node is None or node is MISSING:
+        return node
+    r = MapReader(ctx.ck, node, "run.metrics", allowed=METRICS_FORMATS)
+    given = [k for k in METRICS_FORMATS if r.has(k)]
+    if len(given) != 1:
+        return ctx.ck.problem(
+            node.line,
+            "run.metrics",
+            "needs exactly one of jsonl:, csv: or regex:",
+            'e.g. metrics: {jsonl: "{run_dir}/metrics.jsonl"}',
+        )
+    fmt = given[0]
+    text = r.string(fmt)
+    if text is MISSING or text is None:
+        return MISSING
+    if fmt == "regex":
+        try:
+            pattern = re.compile(text)
+        except re.error as exc:
+            return r.bad("regex", f"does not compile: {exc}", "fix the regular expression")
+        groups = set(pattern.groupindex)
+        if not groups & {"epoch", "step"}:
+            return r.bad(
+                "regex",
+                "needs a named group (?P<epoch>...) or (?P<step>...)",
+                "add one so claims can find their point",
+            )
+        if not groups - {"epoch", "step"}:
+            return r.bad(
+                "regex",
+                "needs a named group per metric, e.g. (?P<test_acc>[0-9.]+)",
+                "add the metric's group",
+            )
+        return MetricsSource(format="regex", pattern=text, loc=ctx.loc(node.line))
+    if "{run_dir}" not in text:
+        return r.bad(
+            fmt,
+            f"{text!r} does not contain {{run_dir}}: seeds running in parallel would share one file",
+            f'write the file into the run\'s folder, e.g. {fmt}: "{{run_dir}}/metrics.{fmt}"',
+        )
+    return MetricsSource(
+        format="jsonl" if fmt == "jsonl" else "csv", path=text, loc=ctx.loc(node.line)
+    )
+
+
+def _timeout(m: MapReader) -> Any:
+    if not m.has("timeout"):
+        return None
+    raw = m.raw("timeout")
+    timeout = parse_duration(raw.value if raw and raw.kind == "scalar" else None)
+    if timeout is None:
+        m.bad(
+            "timeout",
+            f"{describe(raw) if raw else ''} is not a duration",
+            "write e.g. 90s, 10m, 2h or 1h30m",
+        )
+    return timeout
+
+
+def _resources(ctx: SpecContext, m: MapReader) -> Any:
+    node = m.mapping("resources")
+    if node is None:
+        return Resources()
+    if node is MISSING:
+        return MISSING
+    r = MapReader(ctx.ck, node, "run.resources", allowed=RESOURCES_KEYS)
+    gpus = r.integer("gpus", default=0, minimum=0)
+    threads = r.integer("threads", minimum=1)
+    memory: Any = None
+    if r.has("memory"):
+        raw = r.raw("memory")
+        memory = parse_size(raw.value if raw and raw.kind == "scalar" else None)
+        if memory is None:
+            memory = r.bad(
+                "memory",
+                f"{describe(raw) if raw else ''} is not a size",
+                "write e.g. 4GiB or 512MB",
+            )
+    if MISSING in (gpus, threads, memory):
+        return MISSING
+    return Resources(gpus=gpus, threads=threads, memory=memory, loc=ctx.loc(node.line))
+
+
+def _env(ctx: SpecContext, m: MapReader) -> Any:
+    node = m.mapping("env")
+    if node is None:
+        return {}
+    if node is MISSING:
+        return MISSING
+    out: dict[str, str] = {}
+    for key, child in node.value.items():
+        if child.kind != "scalar" or child.value is None or isinstance(child.value, bool):
+            ctx.ck.problem(
+                child.line,
+                join("run.env", key),
+                f"must be text, got {describe(child)}",
+                'quote it: "1"',
+            )
+            continue
+        out[key] = child.raw if child.raw is not None else str(child.value)
+    return out
