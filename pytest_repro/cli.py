@@ -122,7 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     new.set_defaults(handler=_new)
 
     report = sub.add_parser(
-        "report", help="rebuild results.md (and JSON) from the ledger, running nothing"
+        "report",
+        help=(
+            "rebuild results.md (and JSON) from the ledger, running nothing; a paper whose "
+            "claims are not all recorded is not written (exit status 1)"
+        ),
     )
     report.add_argument(
         "paths", nargs="*", type=Path, help="paper.yaml files or folders (default: papers/)"
@@ -202,33 +206,38 @@ def _spec_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _report(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_repro import __version__
-    from pytest_repro.report import markdown, writers
+    """Rebuild results.md of every paper from the ledger; exit 1 when one was left unwritten.
+
+    The same writer as a pytest session, with the same rule: a paper whose claims are not
+    all recorded is not written (its old results.md stays as it was). The summary table
+    and ``--json`` still cover every paper.
+    """
+    from pytest_repro.report import writers
     from pytest_repro.report.terminal import summary_table
     from pytest_repro.spec import load_spec
 
     root = Path.cwd()
-    cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger)
+    cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger, cache="read")
     store = _open(args.ledger)
     results = []
     try:
         for file in _spec_files(args.paths):
-            spec = load_spec(file, display=_display(file, root))
-            claims, records = writers.paper_report(spec, [], cfg, store)
-            text = markdown.render(
-                spec, claims, records, version=__version__, settings="rebuilt from the ledger"
-            )
-            writers.atomic_write(spec.folder / "results.md", text)
-            print(f"wrote {spec.folder / 'results.md'}", file=out)
+            spec = load_spec(file, display=_display(file, root), metric_formats=None)
+            claims, _ = writers.paper_report(spec, [], cfg, store)
             results.extend(claims)
+        written, notes = writers.write_results_md(cfg, store, results)
     finally:
         store.close()
+    for path in written:
+        print(f"wrote {path}", file=out)
+    for note in notes:
+        print(note, file=out)
     if args.json:
         writers.write_json(args.json, results)
         print(f"wrote {args.json}", file=out)
     for line in summary_table(results):
         print(line, file=out)
-    return 0
+    return 1 if notes else 0
 
 
 def _display(file: Path, root: Path) -> str:

@@ -1,96 +1,79 @@
 """pytest-html integration: verdict columns, a per-claim panel with a plot, a summary table.
 
-Registered only when pytest-html is active. The panel travels on the test report as a
-pytest-html "extra", so it survives pytest-xdist like the rest of the report.
+Registered only when pytest-html is active. The panel is a formatter over
+:func:`~pytest_repro.report.model.claim_view` and travels on the test report as a
+pytest-html extra (``pytest_html.extras.html``), so it survives pytest-xdist like the
+rest of the report. Every text is escaped with :func:`html.escape`; colours come from
+:data:`pytest_repro.vocab.VERDICTS`.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from pytest_repro.report.format import Units
-from pytest_repro.report.terminal import measured_text, paper_text
+from pytest_repro.report.model import ClaimView, claim_view, verdict_counts
 from pytest_repro.results import ClaimResult
-
-VERDICT_COLOURS = {
-    "matched": "#1a7f37",
-    "exceeded": "#1a7f37",
-    "gap": "#cf222e",
-    "disagreement": "#82071e",
-    "inconclusive": "#9a6700",
-    "error": "#cf222e",
-    "skipped": "#6e7781",
-    "smoke": "#0969da",
-}
 
 
 def claim_extra(result: ClaimResult) -> dict[str, Any]:
-    """A pytest-html extra (the dict ``pytest_html.extras.html`` makes) with the claim panel."""
-    return {
-        "name": "claim",
-        "format_type": "html",
-        "extension": "html",
-        "content": panel(result),
-        "mime_type": None,
-    }
+    """The pytest-html extra that shows the claim's panel under its row."""
+    from pytest_html import extras
+
+    extra: dict[str, Any] = extras.html(panel(result))
+    return extra
 
 
-def panel(r: ClaimResult) -> str:
-    units = Units(r.unit, r.tolerance)
-    at = ", ".join(f"{k} {v}" for k, v in r.at.items())
-    rows = [
-        ("Claim", f"{html.escape(r.text)} <em>({html.escape(r.source)})</em>"),
-        (
-            "Spec",
-            f"<code>{html.escape(r.path)}:{r.line}</code>, metric <code>{html.escape(r.metric)}</code> at {at}",
-        ),
-        (
-            "Paper",
-            html.escape(paper_text(r))
-            + (f", tolerance ±{units.magnitude(r.tolerance)}" if r.tolerance else ""),
-        ),
-        (
-            "Measured",
-            html.escape(measured_text(r))
-            + (f", method {html.escape(r.method)}" if r.method else ""),
-        ),
+def panel(result: ClaimResult) -> str:
+    """The claim's panel: the strip plot, then the facts the terminal block shows."""
+    v = claim_view(result)
+    e = html.escape
+    rows: list[tuple[str, str]] = [
+        ("Claim", f"{e(v.text)} <em>({e(v.source)})</em>"),
+        ("Spec", f"<code>{e(v.where)}</code>, metric <code>{e(v.metric)}</code> at {e(v.at)}"),
     ]
-    if r.delta is not None:
-        rows.append(("Delta", units.diff(r.delta)))
-    if r.values:
-        shown = [units.value(v) if r.kind == "absolute" else units.diff(v) for v in r.values]
-        rows.append(
-            ("Per seed", ", ".join(f"{s}: {v}" for s, v in zip(r.seeds, shown, strict=False)))
-        )
-    colour = VERDICT_COLOURS.get(r.verdict, "#24292f")
-    rows.append(("Verdict", f'<strong style="color:{colour}">{html.escape(r.label)}</strong>'))
-    for note in (*r.notes, *r.warnings):
-        rows.append(("Note", html.escape(note)))
-    for sub in r.substitutions:
-        rows.append(
-            ("Substitution", html.escape(f"{sub['original']} → {sub['used']}: {sub['why']}"))
-        )
-    if r.error:
-        rows.append(("Error", f"<pre>{html.escape(r.error)}</pre>"))
-    if r.runs:
-        rows.append(("Runs", ", ".join(f"<code>{html.escape(x)}</code>" for x in r.runs)))
+    if v.arms is not None:
+        rows.append(("Arms", e(f"A = {v.arms[0]}; B = {v.arms[1]}")))
+    elif v.config:
+        rows.append(("Config", e(v.config)))
+    if v.verdict != "error":
+        tol = f", tolerance {v.tolerance}" if v.tolerance else ""
+        rows.append(("Paper", e(v.paper + tol)))
+        rows.append(("Measured", e(v.measured)))
+    if v.interval:
+        rows.append((f"{e(v.interval_level)} CI", e(f"{v.interval} ({v.method})")))
+    if v.per_seed:
+        rows.append((e(v.per_seed_what), e(f"n={v.n} ({v.per_seed_text})")))
+    if v.delta:
+        rows.append(("Delta", e(v.delta + v.delta_reference)))
+    verdict = f'<strong style="color:{e(v.meaning.colour)}">{e(v.label)}</strong>'
+    if v.seeds_needed:
+        verdict += f"<br>{e(v.seeds_needed)}"
+    rows.append(("Verdict", verdict))
+    if v.adaptive is not None:
+        rows.append(("Seeds", e(v.adaptive.text)))
+    rows.extend(("Note", e(note)) for note in v.notes)
+    rows.extend(("Substitute", e(sub.text)) for sub in v.substitutions)
+    if v.error:
+        rows.append(("Error", f"<pre>{e(v.error)}</pre>"))
+    if v.runs:
+        rows.append(("Runs", ", ".join(f"<code>{e(rid)}</code>" for rid in v.runs)))
     table = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td>{v}</td></tr>"
-        for k, v in rows
+        f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td>{cell}</td></tr>"
+        for k, cell in rows
     )
-    return f'<div class="repro-claim">{plot(r)}<table>{table}</table></div>'
+    return f'<div class="repro-claim">{plot(v)}<table>{table}</table></div>'
 
 
-def plot(r: ClaimResult, width: int = 520, height: int = 70) -> str:
-    """An SVG strip: the paper's band (± tolerance), each seed, and the 90% interval of the estimate."""
+def plot(v: ClaimView, width: int = 520, height: int = 70) -> str:
+    """An SVG strip: the paper's band (± tolerance), each seed, and the decision interval."""
+    r = v.result
     if r.kind != "absolute" or r.paper is None or r.tolerance is None or not r.values:
         return ""
-    units = Units(r.unit, r.tolerance)
     points = [r.paper - r.tolerance, r.paper + r.tolerance, *r.values]
     interval = [x for x in (r.interval or ()) if x is not None and math.isfinite(x)]
     points += interval
@@ -102,20 +85,20 @@ def plot(r: ClaimResult, width: int = 520, height: int = 70) -> str:
         return 10 + (value - low) / (high - low) * (width - 20)
 
     left, right = x(r.paper - r.tolerance), x(r.paper + r.tolerance)
-    label = html.escape(units.value(r.paper))
+    colour = html.escape(v.meaning.colour)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="paper band, seeds and interval">',
         f'<rect x="{left:.1f}" y="8" width="{right - left:.1f}" height="34" fill="#dafbe1"/>',
         f'<line x1="{x(r.paper):.1f}" x2="{x(r.paper):.1f}" y1="4" y2="46" stroke="#1a7f37" stroke-width="2"/>',
-        f'<text x="{x(r.paper):.1f}" y="62" font-size="11" text-anchor="middle">paper {label}</text>',
+        f'<text x="{x(r.paper):.1f}" y="62" font-size="11" text-anchor="middle">'
+        f"paper {html.escape(v.paper)}</text>",
     ]
     for value in r.values:
         parts.append(
             f'<circle cx="{x(value):.1f}" cy="20" r="4" fill="#0969da" fill-opacity="0.7"/>'
         )
     if len(interval) == 2:
-        colour = VERDICT_COLOURS.get(r.verdict, "#24292f")
         parts.append(
             f'<line x1="{x(interval[0]):.1f}" x2="{x(interval[1]):.1f}" y1="34" y2="34" '
             f'stroke="{colour}" stroke-width="3"/>'
@@ -142,13 +125,7 @@ class HtmlReport:
         if data is None:
             cells[2:2] = ["<td></td>", "<td></td>", "<td></td>"]
             return
-        r = ClaimResult.from_json(data)
-        colour = VERDICT_COLOURS.get(r.verdict, "#24292f")
-        cells[2:2] = [
-            f'<td style="color:{colour}">{html.escape(r.label)}</td>',
-            f"<td>{html.escape(paper_text(r))}</td>",
-            f"<td>{html.escape(measured_text(r))}</td>",
-        ]
+        cells[2:2] = _cells(claim_view(ClaimResult.from_json(data)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "repro_result", None)
@@ -162,24 +139,30 @@ class HtmlReport:
             prefix.append(summary_html(self.results))
 
 
+def _verdict_cell(v: ClaimView) -> str:
+    return f'<td style="color:{html.escape(v.meaning.colour)}">{html.escape(v.label)}</td>'
+
+
+def _cells(v: ClaimView) -> list[str]:
+    """The verdict, paper and measured cells of a claim's row."""
+    return [
+        _verdict_cell(v),
+        f"<td>{html.escape(v.paper)}</td>",
+        f"<td>{html.escape(v.measured)}</td>",
+    ]
+
+
 def summary_html(results: Sequence[ClaimResult]) -> str:
-    counts: Mapping[str, int] = _count(r.verdict for r in results)
-    items = ", ".join(f"{n} {v}" for v, n in counts.items())
+    """The verdict table above pytest-html's results: one row per claim."""
     rows = "".join(
-        f"<tr><td><code>{html.escape(r.paper_id)}::{html.escape(r.id)}</code></td>"
-        f"<td>{html.escape(paper_text(r))}</td><td>{html.escape(measured_text(r))}</td>"
-        f'<td style="color:{VERDICT_COLOURS.get(r.verdict, "#24292f")}">{html.escape(r.label)}</td></tr>'
-        for r in results
+        f"<tr><td><code>{html.escape(v.name)}</code></td><td>{html.escape(v.paper)}</td>"
+        f"<td>{html.escape(v.measured)}</td>{_verdict_cell(v)}</tr>"
+        for v in map(claim_view, results)
     )
     return (
-        f"<h2>Reproduction verdicts</h2><p>{html.escape(items)}. Intervals are over seeds; "
-        "each claim's panel below shows its seeds, the paper's band and the evidence.</p>"
-        f"<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Verdict</th></tr>{rows}</table>"
+        f"<h2>Reproduction verdicts</h2><p>{html.escape(verdict_counts(results))}. "
+        "Intervals are over seeds; each claim's panel below shows its seeds, the paper's band "
+        "and the evidence.</p>"
+        "<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Verdict</th></tr>"
+        f"{rows}</table>"
     )
-
-
-def _count(verdicts: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in verdicts:
-        out[v] = out.get(v, 0) + 1
-    return out

@@ -1,4 +1,9 @@
-"""What the terminal shows: a failure block per claim and the verdict table."""
+"""What the terminal shows: a failure block per claim, the verdict table, the header line.
+
+Both are formatters over :func:`~pytest_repro.report.model.claim_view`; every line goes
+through :func:`~pytest_repro.report.escape.terminal_line`, so text from a spec or a run
+cannot add lines, colour the terminal or issue a GitHub workflow command.
+"""
 
 from __future__ import annotations
 
@@ -6,173 +11,67 @@ import platform
 from collections.abc import Sequence
 from importlib import metadata
 
-from pytest_repro.report.format import Units
+from pytest_repro.report.escape import plain, terminal_line
+from pytest_repro.report.model import claim_view, verdict_counts
 from pytest_repro.results import ClaimResult
-
-REMEDY = {
-    "gap": (
-        'if the gap is understood, record it in the claim: expect: gap with hypothesis: "..."; '
-        "otherwise investigate it — never tune the reproduction until it passes"
-    ),
-    "disagreement": (
-        "a reproduction that contradicts the paper is a finding: record it with expect: disagreement and "
-        'hypothesis: "...", and report it'
-    ),
-    "inconclusive": (
-        "the interval is wider than the tolerance allows: run more seeds (seeds: N or {min: 3, max: 10}), "
-        "or accept undecided claims with --repro-inconclusive=skip"
-    ),
-    "error": "fix the run (its output is above), then rerun: runs that finished are reused, only the rest run again",
-}
-
-
-def units_of(result: ClaimResult) -> Units:
-    return Units(result.unit, result.tolerance)
-
-
-def paper_text(result: ClaimResult) -> str:
-    units = units_of(result)
-    if result.paper is None:
-        if result.kind == "comparative":
-            margin = f" by at least {units.magnitude(result.margin)}" if result.margin else ""
-            return f"A better than B{margin}"
-        return "n/a"
-    if result.kind == "absolute":
-        text = units.value(result.paper)
-    elif result.paper == 0:
-        text = "A equal to B"
-    else:
-        text = f"A better by {units.diff(result.paper)}"
-    if result.paper_spread:
-        text += (
-            f" ({result.paper_spread['kind']} {units.magnitude(float(result.paper_spread['value']))}, "
-            f"{result.paper_spread['seeds']} runs)"
-        )
-    return text
-
-
-def measured_text(result: ClaimResult) -> str:
-    units = units_of(result)
-    if result.estimate is None:
-        return "n/a"
-    if result.kind == "absolute":
-        value, interval = units.value(result.estimate), units.interval(result.interval)
-    else:
-        value, interval = units.diff(result.estimate), units.diff_interval(result.interval)
-    if result.interval:
-        level = f"{round((result.confidence or 0) * 100):g}%"
-        return f"{value} {level} CI {interval}"
-    return value
-
-
-def delta_reference(result: ClaimResult) -> str:
-    """What a comparative claim's delta is measured from (absolute claims: the paper value)."""
-    if result.kind != "comparative":
-        return ""
-    if result.paper is not None:
-        return " (improvement minus the paper's)"
-    return " (improvement minus the margin)"
-
-
-def shown_interval(result: ClaimResult) -> str:
-    """The 95% interval in the claim's units (differences for comparative claims)."""
-    units = units_of(result)
-    if result.kind == "absolute":
-        return units.interval(result.shown_interval)
-    return units.diff_interval(result.shown_interval)
 
 
 def claim_block(result: ClaimResult, *, rerun: str) -> str:
-    """The failure block of one claim: where, paper vs measured, verdict, rerun, remedy."""
-    units = units_of(result)
-    lines = [
-        f"{result.path}:{result.line}: claim {result.id}",
-        f"  {result.text} ({result.source})",
-    ]
-    at = ", ".join(f"{k} {v}" for k, v in result.at.items())
-    if result.verdict != "error":
-        tol = f"   tolerance ±{units.magnitude(result.tolerance)}" if result.tolerance else ""
-        lines.append(f"  paper      {paper_text(result)}{tol}   ({result.metric} at {at})")
-        if result.kind == "comparative" and result.values_a:
-            lines.append(f"  arms       A = {result.variants[0]}; B = {result.variants[1]}")
-        lines.append(f"  measured   {measured_text(result)}")
-        if result.shown_interval:
-            lines.append(
-                f"             {round((result.shown_confidence or 0.95) * 100):g}% CI "
-                f"{shown_interval(result)}   {result.method}"
-            )
+    """The failure block of one claim: where, paper vs measured, verdict, rerun, remedy.
+
+    >>> print(claim_block(result, rerun="pytest 'papers/p1/paper.yaml::acc'"))  # doctest: +SKIP
+    papers/p1/paper.yaml:14: claim acc
+      accuracy reaches the paper's value (Table 1)
+      paper      90.0%   tolerance ±1.0 pp   (acc at epoch 5)
+      ...
+    """
+    v = claim_view(result)
+    lines = [f"{v.where}: claim {v.id}", f"  {v.text} ({v.source})"]
+    if v.verdict != "error":
+        tol = f"   tolerance {v.tolerance}" if v.tolerance else ""
+        lines.append(f"  paper      {v.paper}{tol}   ({v.metric} at {v.at})")
+        if v.arms is not None and result.values_a:
+            lines.append(f"  arms       A = {v.arms[0]}; B = {v.arms[1]}")
+        lines.append(f"  measured   {v.measured}")
+        if v.interval:
+            lines.append(f"             {v.interval_level} CI {v.interval}   {result.method}")
         if result.values:
-            per_seed = ", ".join(
-                f"{s}: {units.value(v) if result.kind == 'absolute' else units.diff(v)}"
-                for s, v in zip(result.seeds, result.values, strict=False)
-            )
-            lines.append(f"             n={result.n} ({per_seed})")
-        if result.delta is not None:
-            lines.append(f"  delta      {units.diff(result.delta)}{delta_reference(result)}")
-    lines.append(f"  verdict    {result.label}")
-    if result.seeds_needed and result.verdict == "inconclusive":
-        lines.append(
-            f"             about {result.seeds_needed} seeds would decide it at this spread"
-        )
-    if result.adaptive:
-        lines.append(
-            f"  seeds      {result.adaptive['used']} of up to {result.adaptive['max']} "
-            f"(adaptive stages {result.adaptive['stages']})"
-        )
-    for note in (*result.notes, *result.warnings):
-        lines.append(f"  note       {note}")
-    for sub in result.substitutions:
-        lines.append(f"  substitute {sub['original']} -> {sub['used']} ({sub['why']})")
-    if result.error:
+            lines.append(f"             n={v.n} ({v.per_seed_text})")
+        if v.delta:
+            lines.append(f"  delta      {v.delta}{v.delta_reference}")
+    lines.append(f"  verdict    {v.label}")
+    if v.seeds_needed:
+        lines.append(f"             {v.seeds_needed}")
+    if v.adaptive is not None:
+        lines.append(f"  seeds      {v.adaptive.text}")
+    lines.extend(f"  note       {note}" for note in v.notes)
+    lines.extend(f"  substitute {sub.text}" for sub in v.substitutions)
+    if v.error:
         lines.append("")
-        lines.extend(f"  {line}" for line in result.error.splitlines())
-    if result.runs:
-        lines.append(
-            f"  runs       {', '.join(result.runs[:6])}{' ...' if len(result.runs) > 6 else ''}"
-        )
+        lines.extend(f"  {line}" for line in v.error.splitlines())
+    if v.runs:
+        lines.append(f"  runs       {', '.join(v.runs[:6])}{' ...' if len(v.runs) > 6 else ''}")
     lines.append("")
     lines.append(f"rerun: {rerun}")
-    remedy = REMEDY.get(result.verdict)
-    if remedy:
-        lines.append(f"fix: {remedy}")
-    return "\n".join(lines)
+    if v.meaning.remedy:
+        lines.append(f"fix: {v.meaning.remedy}")
+    return "\n".join(terminal_line(line) for line in lines)
 
 
 def summary_table(results: Sequence[ClaimResult]) -> list[str]:
-    """One row per claim: paper value, measured with its decision interval, delta, n, label."""
+    """One row per claim: paper value, measured with its decision interval, delta, n, label;
+    then how many claims have each verdict."""
     header = ("claim", "paper", "measured (decision interval)", "delta", "n", "verdict")
-    rows = []
-    for r in results:
-        units = units_of(r)
-        rows.append(
-            (
-                f"{r.paper_id}::{r.id}",
-                paper_text(r) if r.kind == "absolute" or r.paper is not None else "A > B",
-                measured_text(r),
-                units.diff(r.delta) if r.delta is not None else "",
-                str(r.n) if r.n else "",
-                r.label,
-            )
-        )
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header) - 1)]
+    rows: list[tuple[str, ...]] = [header]
+    for v in map(claim_view, results):
+        cells = (v.name, v.paper_short, v.measured, v.delta, str(v.n) if v.n else "", v.label)
+        rows.append(tuple(plain(cell) for cell in cells))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     out = []
-    for row in (header, *rows):
-        cells = [str(cell).ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        out.append("  ".join([*cells, row[-1]]).rstrip())
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
-    order = (
-        "matched",
-        "exceeded",
-        "gap",
-        "disagreement",
-        "inconclusive",
-        "error",
-        "skipped",
-        "smoke",
-    )
-    out.append(", ".join(f"{counts[v]} {v}" for v in order if v in counts))
+    for row in rows:
+        padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        out.append(terminal_line("  ".join([*padded, row[-1]]).rstrip()))
+    out.append(verdict_counts(results))
     return out
 
 

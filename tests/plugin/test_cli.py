@@ -58,17 +58,49 @@ def test_report_rebuilds_results_md_from_the_ledger_without_training(
     assert [c["verdict"] for c in doc["papers"][0]["claims"]] == ["matched", "gap"]
 
 
-def test_report_marks_claims_whose_runs_are_not_recorded(
+def test_report_leaves_a_paper_whose_runs_are_not_recorded_alone_and_exits_1(
     pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = make_paper()
     pytester.runpytest(*FAST)
+    before = (folder / "results.md").read_text()
     (folder / "train.py").write_text((folder / "train.py").read_text() + "\n# changed\n")
     monkeypatch.chdir(pytester.path)
     code, out = run_cli("report")
-    assert code == 0
-    assert "[not run: no recorded runs]" in out
-    assert "[not run: no recorded runs]" in (folder / "results.md").read_text()
+    assert code == 1
+    assert "[not run: no recorded runs]" in out  # the summary table still shows the claim
+    assert (
+        "results.md not written: no result for acc (run them: pytest papers/p1/paper.yaml)" in out
+    )
+    assert (folder / "results.md").read_text() == before  # a partial report never replaces it
+
+
+def test_report_writes_the_complete_papers_and_still_covers_every_paper_in_its_table_and_json(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = make_paper("done")
+    partial = make_paper("partial", claims=claim("a") + claim("b", extra="config: {base: 0.95}"))
+    pytester.runpytest(*FAST)
+    for folder in (done, partial):
+        (folder / "results.md").unlink()
+    spec = partial / "paper.yaml"
+    spec.write_text(spec.read_text().replace("base: 0.95", "base: 0.96"))  # b: never recorded
+    monkeypatch.chdir(pytester.path)
+    code, out = run_cli("report", "--json", "out.json")
+    assert code == 1
+    assert (done / "results.md").exists()
+    assert not (partial / "results.md").exists()
+    assert f"wrote {done / 'results.md'}" in out
+    assert (
+        "results.md not written: no result for b (run them: pytest papers/partial/paper.yaml)"
+        in out
+    )
+    table = [line.split()[0] for line in out.splitlines() if "::" in line]
+    assert table == ["done::acc", "partial::a", "partial::b"]
+    doc = json.loads((pytester.path / "out.json").read_text())
+    claims = {p["id"]: [c["label"] for c in p["claims"]] for p in doc["papers"]}
+    assert claims["partial"][1] == "[not run: no recorded runs]"
+    assert set(claims) == {"done", "partial"}
 
 
 def test_runs_exported_from_one_ledger_rebuild_the_report_elsewhere(

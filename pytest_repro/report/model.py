@@ -1,0 +1,269 @@
+"""One claim result as every report shows it: the display facts, computed once.
+
+:func:`claim_view` turns a :class:`~pytest_repro.results.ClaimResult` into a
+:class:`ClaimView`: the paper value and the measured value in the claim's units, the 95%
+interval, the delta and what it is measured from, per-seed values, adaptive seeds, notes,
+substitutions, runs, and what the verdict means (from :mod:`pytest_repro.vocab`). The
+terminal block, the results.md claim details, the HTML panel and the summary tables are
+thin formatters over it.
+
+The strings are plain text and most carry words from the spec or a run: each formatter
+escapes them for its own output (:mod:`pytest_repro.report.escape`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pytest_repro.report.format import Units
+from pytest_repro.results import ClaimResult
+from pytest_repro.vocab import SUMMARY_ORDER, VerdictMeaning, VerdictName, meaning
+
+
+def units_of(result: ClaimResult) -> Units:
+    return Units(result.unit, result.tolerance)
+
+
+def paper_text(result: ClaimResult) -> str:
+    """What the paper reports: ``90.0%``, ``A better by +2.0 pp (sd 0.5 pp, 5 runs)``."""
+    units = units_of(result)
+    if result.paper is None:
+        if result.kind == "comparative":
+            margin = f" by at least {units.magnitude(result.margin)}" if result.margin else ""
+            return f"A better than B{margin}"
+        return "n/a"
+    if result.kind == "absolute":
+        text = units.value(result.paper)
+    elif result.paper == 0:
+        text = "A equal to B"
+    else:
+        text = f"A better by {units.diff(result.paper)}"
+    if result.paper_spread:
+        text += (
+            f" ({result.paper_spread['kind']} {units.magnitude(float(result.paper_spread['value']))}, "
+            f"{result.paper_spread['seeds']} runs)"
+        )
+    return text
+
+
+def measured_text(result: ClaimResult) -> str:
+    """The estimate with its decision interval: ``90.0% 90% CI [89.8%, 90.2%]``."""
+    units = units_of(result)
+    if result.estimate is None:
+        return "n/a"
+    if result.kind == "absolute":
+        value, interval = units.value(result.estimate), units.interval(result.interval)
+    else:
+        value, interval = units.diff(result.estimate), units.diff_interval(result.interval)
+    if result.interval:
+        level = f"{round((result.confidence or 0) * 100):g}%"
+        return f"{value} {level} CI {interval}"
+    return value
+
+
+def delta_reference(result: ClaimResult) -> str:
+    """What a comparative claim's delta is measured from (absolute claims: the paper value)."""
+    if result.kind != "comparative":
+        return ""
+    if result.paper is not None:
+        return " (improvement minus the paper's)"
+    return " (improvement minus the margin)"
+
+
+def shown_interval(result: ClaimResult) -> str:
+    """The 95% interval in the claim's units (differences for comparative claims)."""
+    units = units_of(result)
+    if result.kind == "absolute":
+        return units.interval(result.shown_interval)
+    return units.diff_interval(result.shown_interval)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SeedValue:
+    """One seed's value as shown (comparative claims: its improvement of A over B)."""
+
+    seed: int
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdaptiveSeeds:
+    """How many seeds an adaptive schedule used, of how many, after which looks."""
+
+    used: str
+    most: str
+    stages: str
+    saved: str | None
+
+    @property
+    def text(self) -> str:
+        return f"{self.used} of up to {self.most} (adaptive stages {self.stages})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Substitution:
+    """A dataset, model or setting used instead of the paper's, and why."""
+
+    original: str
+    used: str
+    why: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.original} -> {self.used} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimView:
+    """The display facts of one claim result, as plain (unescaped) text."""
+
+    result: ClaimResult
+    meaning: VerdictMeaning
+    #: ``paper_id::claim_id``, as the summary tables name a claim.
+    name: str
+    #: ``papers/x/paper.yaml:14``.
+    where: str
+    #: where the metric is read: ``epoch 5``.
+    at: str
+    paper: str
+    #: the paper column of the summary table (``A > B`` for a margin-only comparison).
+    paper_short: str
+    #: whether the spec states a paper value (or is a comparison, which always has one).
+    paper_given: bool
+    #: ``±1.0 pp``; empty without a tolerance.
+    tolerance: str
+    #: the two variants a comparative claim compares; None for absolute claims.
+    arms: tuple[str, str] | None
+    #: the variant an absolute claim runs (``defaults`` without one).
+    config: str
+    measured: str
+    has_estimate: bool
+    #: the 95% interval (differences for comparative claims); empty when none was computed.
+    interval: str
+    #: ``95%``: the level of :attr:`interval`.
+    interval_level: str
+    method: str
+    per_seed: tuple[SeedValue, ...]
+    #: what :attr:`per_seed` holds, as a label: ``Per seed``, ``Improvement of A over B per seed``.
+    per_seed_what: str
+    #: ``+0.5 pp``; empty without a delta.
+    delta: str
+    #: the delta's size, unsigned: ``0.5 pp``; empty without a delta.
+    delta_size: str
+    delta_reference: str
+    #: ``about 12 seeds would decide it at this spread`` for an undecided claim; else empty.
+    seeds_needed: str
+    adaptive: AdaptiveSeeds | None
+    #: the notes of the statistics, then the warnings (environment drift, ...).
+    notes: tuple[str, ...]
+    substitutions: tuple[Substitution, ...]
+    #: whether the spec expects this verdict (``expect: gap`` with a hypothesis).
+    expected: bool
+
+    @property
+    def verdict(self) -> VerdictName:
+        return self.result.verdict
+
+    @property
+    def id(self) -> str:
+        return self.result.id
+
+    @property
+    def text(self) -> str:
+        return self.result.text
+
+    @property
+    def source(self) -> str:
+        return self.result.source
+
+    @property
+    def metric(self) -> str:
+        return self.result.metric
+
+    @property
+    def label(self) -> str:
+        return self.result.label
+
+    @property
+    def n(self) -> int:
+        return self.result.n
+
+    @property
+    def hypothesis(self) -> str | None:
+        return self.result.hypothesis
+
+    @property
+    def error(self) -> str | None:
+        return self.result.error
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        return tuple(self.result.runs)
+
+    @property
+    def per_seed_text(self) -> str:
+        """``0: 90.0%, 1: 90.1%``."""
+        return ", ".join(f"{s.seed}: {s.value}" for s in self.per_seed)
+
+
+def claim_view(result: ClaimResult) -> ClaimView:
+    """The display facts of ``result``, computed once for every format."""
+    r = result
+    units = units_of(r)
+    comparative = r.kind == "comparative"
+    show = units.diff if comparative else units.value
+    adaptive = None
+    if r.adaptive:
+        saved = r.adaptive.get("saved")
+        adaptive = AdaptiveSeeds(
+            used=f"{r.adaptive['used']}",
+            most=f"{r.adaptive['max']}",
+            stages=f"{r.adaptive['stages']}",
+            saved=None if saved is None else f"{saved}",
+        )
+    return ClaimView(
+        result=r,
+        meaning=meaning(r.verdict),
+        name=f"{r.paper_id}::{r.id}",
+        where=f"{r.path}:{r.line}",
+        at=", ".join(f"{k} {v}" for k, v in r.at.items()),
+        paper=paper_text(r),
+        paper_short=paper_text(r) if not comparative or r.paper is not None else "A > B",
+        paper_given=r.paper is not None or comparative,
+        tolerance=f"±{units.magnitude(r.tolerance)}" if r.tolerance else "",
+        arms=(r.variants[0], r.variants[1]) if comparative and len(r.variants) >= 2 else None,
+        config="" if comparative else (r.variants[0] if r.variants else "defaults"),
+        measured=measured_text(r),
+        has_estimate=r.estimate is not None,
+        interval=shown_interval(r) if r.shown_interval else "",
+        interval_level=f"{round((r.shown_confidence or 0.95) * 100):g}%",
+        method=r.method or "",
+        per_seed=tuple(
+            SeedValue(seed=s, value=show(v)) for s, v in zip(r.seeds, r.values, strict=False)
+        ),
+        per_seed_what="Improvement of A over B per seed" if comparative else "Per seed",
+        delta=units.diff(r.delta) if r.delta is not None else "",
+        delta_size=units.magnitude(r.delta) if r.delta is not None else "",
+        delta_reference=delta_reference(r),
+        seeds_needed=(
+            f"about {r.seeds_needed} seeds would decide it at this spread"
+            if r.seeds_needed and r.verdict == "inconclusive"
+            else ""
+        ),
+        adaptive=adaptive,
+        notes=(*r.notes, *r.warnings),
+        substitutions=tuple(
+            Substitution(original=s["original"], used=s["used"], why=s["why"])
+            for s in r.substitutions
+        ),
+        expected=r.expect is not None and r.expect == r.verdict,
+    )
+
+
+def verdict_counts(results: Iterable[ClaimResult]) -> str:
+    """``3 matched, 1 gap``: how many claims have each verdict, in the summary order."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    return ", ".join(f"{counts[v]} {v}" for v in SUMMARY_ORDER if v in counts)
