@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.execution.plan import Planner
-from pytest_repro.execution.service import RunService, make_pool
+from pytest_repro.execution.service import RunService, default_executor
 from pytest_repro.ledger import SQLiteLedger, run_lock
 from pytest_repro.spec import load_spec
 
@@ -56,7 +56,7 @@ def service(root: Path) -> tuple[RunService, Planner, ReproConfig]:
     locks = cfg.workdir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     svc = RunService(
-        cfg, store=store, executor=make_pool(cfg), lock=lambda key: run_lock(locks, key)
+        cfg, store=store, executor=default_executor(cfg), lock=lambda key: run_lock(locks, key)
     )
     return svc, Planner(cfg), cfg
 

@@ -4,6 +4,9 @@ A claim is one test named by its id, so ``-k``, ``--lf``, ``-x`` and ``--co``
 behave as usual. A malformed ``paper.yaml`` becomes one failing item that prints
 its problems with file and line — it does not abort the collection of other
 papers, as a collection error would.
+
+Items do their work through the session's :class:`~pytest_repro.runtime.Runtime`
+and leave their result in their stash; the report hooks only read it from there.
 """
 
 from __future__ import annotations
@@ -14,50 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_repro.errors import SpecError
-from pytest_repro.report.format import first_sentence
-from pytest_repro.spec import load_spec
-from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+from pytest_repro.errors import ReproError, SpecError
+from pytest_repro.keys import CLAIM_RESULT_KEY, HEADER_KEY, RUNTIME_KEY, SPEC_PROBLEMS_KEY
+from pytest_repro.outcomes import ClaimOutcome, SanityFailed, expected_exception, settle
 
 if TYPE_CHECKING:
     from pytest_repro.results import ClaimResult
-    from pytest_repro.session import ReproSession
+    from pytest_repro.runtime import Runtime
+    from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
 
 
-class ClaimOutcome(Exception):
-    """Raised by a claim whose verdict fails the test; carries the result for the failure block."""
-
-    def __init__(self, result: ClaimResult, block: str) -> None:
-        super().__init__(result.label)
-        self.result = result
-        self.block = block
-
-
-class Gap(ClaimOutcome):
-    pass
-
-
-class Disagreement(ClaimOutcome):
-    pass
-
-
-class Inconclusive(ClaimOutcome):
-    pass
-
-
-class ClaimError(ClaimOutcome):
-    pass
-
-
-class SanityFailed(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def display_path(path: Path, config: pytest.Config) -> str:
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` where it lies inside, else as it is."""
     try:
-        return path.relative_to(config.rootpath).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
 
@@ -66,9 +39,15 @@ class PaperFile(pytest.File):
     """One ``paper.yaml``: yields its sanity checks, then its claims."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        display = display_path(self.path, self.config)
+        from pytest_repro.spec import load_spec
+
+        display = display_path(self.path, self.config.rootpath)
         try:
-            spec = load_spec(self.path, display=display)
+            formats = self.config.stash[RUNTIME_KEY].metric_formats()
+        except ReproError as exc:  # the installed plugins disagree: nothing to do per paper
+            raise self.CollectError(str(exc)) from None
+        try:
+            spec = load_spec(self.path, display=display, metric_formats=formats)
         except SpecError as exc:
             yield SpecErrorItem.from_parent(self, name="paper.yaml", error=exc)
             return
@@ -78,21 +57,23 @@ class PaperFile(pytest.File):
             yield ClaimItem.from_parent(self, name=claim.id, spec=spec, claim=claim)
 
 
-class _ReproItem(pytest.Item):
+class ReproItem(pytest.Item):
+    """An item of a ``paper.yaml``."""
+
     @property
-    def repro(self) -> ReproSession:
-        from pytest_repro.session import SESSION_KEY
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.config.stash[RUNTIME_KEY]
+        return runtime
 
-        return self.config.stash[SESSION_KEY]
 
-
-class SpecErrorItem(_ReproItem):
+class SpecErrorItem(ReproItem):
     """Stands for a ``paper.yaml`` that cannot be used; fails with its problems."""
 
     def __init__(self, *, error: SpecError, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = error
         self.add_marker(pytest.mark.repro)
+        self.stash[SPEC_PROBLEMS_KEY] = (error.path, tuple(str(p) for p in error.problems))
 
     def runtest(self) -> None:
         raise self.error
@@ -108,31 +89,83 @@ class SpecErrorItem(_ReproItem):
         return self.path, max(0, self.error.line - 1), "paper.yaml"
 
 
-class ClaimItem(_ReproItem):
+class ClaimItem(ReproItem):
     """One claim of a paper; its verdict decides the outcome."""
 
     def __init__(self, *, spec: PaperSpec, claim: Claim, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        from pytest_repro.report.escape import plain
+        from pytest_repro.report.format import first_sentence
+        from pytest_repro.results import ClaimHeader
+
         self.spec = spec
         self.claim = claim
-        self.result: ClaimResult | None = None
+        self.stash[HEADER_KEY] = ClaimHeader.of(spec, claim)
         self.add_marker(pytest.mark.repro)
         self.add_marker(getattr(pytest.mark, f"repro_{claim.kind}"))
-        if claim.expect in ("gap", "disagreement") and claim.hypothesis:
-            raises = Gap if claim.expect == "gap" else Disagreement
+        if claim.expect is not None and claim.hypothesis:
             self.add_marker(
                 pytest.mark.xfail(
-                    reason=f"expected {claim.expect}: {first_sentence(claim.hypothesis)}",
-                    raises=raises,
+                    reason=plain(f"expected {claim.expect}: {first_sentence(claim.hypothesis)}"),
+                    raises=expected_exception(claim.expect),
                     strict=False,
                 )
             )
 
+    @property
+    def result(self) -> ClaimResult | None:
+        return self.stash.get(CLAIM_RESULT_KEY, None)
+
     def setup(self) -> None:
-        self.repro.setup_claim(self)
+        spec, runtime = self.spec, self.runtime
+        try:
+            runtime.check_environment(spec)
+        except ReproError as exc:
+            # A bad lockfile or a strict drift: the claim's error, not a traceback.
+            from pytest_repro.evaluate import gist
+            from pytest_repro.results import ClaimResult
+
+            self.stash[CLAIM_RESULT_KEY] = ClaimResult.failed(
+                self.stash[HEADER_KEY], str(exc), short=gist(str(exc))
+            )
+            pytest.fail(f"{self.claim.loc}: claim {self.claim.id}: {exc}", pytrace=False)
+        if spec.run.resources.gpus:
+            from pytest_repro.execution.gpus import visible_gpus
+
+            have = len(visible_gpus())
+            if have < spec.run.resources.gpus:
+                pytest.skip(
+                    f"needs {spec.run.resources.gpus} GPU(s) (run.resources.gpus, {spec.run.loc}); {have} visible"
+                )
+        for check in spec.sanity:
+            failure = runtime.sanity(spec, check)
+            if failure is not None:
+                reason = failure.splitlines()[0]
+                pytest.skip(
+                    f"sanity check {check.name} failed ({check.loc}), so this claim was not run: {reason}"
+                )
 
     def runtest(self) -> None:
-        self.repro.run_claim(self)
+        from pytest_repro.report.terminal import claim_block
+
+        result = self.runtime.evaluate(self.spec, self.claim)
+        self.stash[CLAIM_RESULT_KEY] = result
+        for name in ("verdict", "estimate", "delta", "n", "method"):
+            value = getattr(result, name)
+            if value is not None:
+                self.user_properties.append((f"repro.{name}", value))
+        if result.interval:
+            low, high = result.interval
+            self.user_properties.append(("repro.interval", f"[{low:.6g}, {high:.6g}]"))
+        settle(
+            result, claim_block(result, rerun=self.rerun_command()), self.runtime.cfg.inconclusive
+        )
+
+    def rerun_command(self) -> str:
+        return (
+            f'pytest "{self.nodeid}"   '
+            f"(add --repro-rerun={self.claim.id} to train again instead of reusing runs)"
+        )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         value = excinfo.value
@@ -140,7 +173,7 @@ class ClaimItem(_ReproItem):
             return value.block
         if isinstance(value, SanityFailed):
             return value.message
-        if isinstance(value, (SpecError,)) or type(value).__module__.startswith("pytest_repro"):
+        if isinstance(value, ReproError) or type(value).__module__.startswith("pytest_repro"):
             return f"{self.claim.loc}: claim {self.claim.id}: {value}"
         return str(super().repr_failure(excinfo))
 
@@ -148,7 +181,7 @@ class ClaimItem(_ReproItem):
         return self.path, self.claim.loc.line - 1, f"claim {self.claim.id}"
 
 
-class SanityItem(_ReproItem):
+class SanityItem(ReproItem):
     """A cheap check that the pipeline can learn at all, run before the claims."""
 
     def __init__(self, *, spec: PaperSpec, check: SanityCheck, **kwargs: Any) -> None:
@@ -159,7 +192,7 @@ class SanityItem(_ReproItem):
         self.add_marker(pytest.mark.repro_sanity)
 
     def runtest(self) -> None:
-        failure = self.repro.sanity(self.spec, self.check)
+        failure = self.runtime.sanity(self.spec, self.check)
         if failure is not None:
             raise SanityFailed(
                 f"{self.check.loc}: sanity check {self.check.name} failed: {failure}"
@@ -172,3 +205,6 @@ class SanityItem(_ReproItem):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.check.loc.line - 1, f"sanity {self.check.name}"
+
+
+__all__ = ["ClaimItem", "PaperFile", "ReproItem", "SanityItem", "SpecErrorItem", "display_path"]

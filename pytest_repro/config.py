@@ -51,6 +51,8 @@ class ReproConfig:
     cache: CacheMode = "on"
     workdir: Path = Path(".repro")
     ledger: Path = Path(".repro/ledger.sqlite")
+    #: ledgers consulted read-only behind ``ledger`` (e.g. one downloaded from CI).
+    ledger_read: tuple[Path, ...] = ()
     inprocess: bool = False
     workers: int = 1
     threads: int = 1
@@ -123,6 +125,14 @@ OPTIONS: tuple[_Option, ...] = (
         metavar="PATH",
     ),
     _Option("ledger", "path of the run ledger (default <repro dir>/ledger.sqlite)", metavar="PATH"),
+    _Option(
+        "ledger-read",
+        "also reuse runs from this ledger, read-only, behind the local one "
+        "(e.g. a CI artifact; repeatable)",
+        ini=False,
+        multiple=True,
+        metavar="PATH",
+    ),
     _Option(
         "inprocess",
         "run entrypoints inside the pytest process (for --pdb; no isolation)",
@@ -272,6 +282,11 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     values["ledger"] = (
         _path(rootdir, ledger_value) if ledger_value is not None else workdir / "ledger.sqlite"
     )
+    shared = config.getoption(_dest("ledger-read")) or []
+    env_shared = env.get("PYTEST_REPRO_LEDGER_READ")
+    if not shared and env_shared:
+        shared = [p for p in env_shared.split(os.pathsep) if p]
+    values["ledger_read"] = tuple(_path(rootdir, p) for p in shared)
     json_value, _ = raw("json")
     values["json_path"] = (
         _path(Path(config.invocation_params.dir), json_value) if json_value is not None else None

@@ -11,18 +11,22 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.errors import MetricError, ReproError, StatsError
 from pytest_repro.execution.metrics import examples_key, logged_names
 from pytest_repro.execution.plan import Planner, RunRequest
 from pytest_repro.execution.worker import OUTPUT_FILE
+from pytest_repro.labels import verdict_label
 from pytest_repro.records import RunRecord
-from pytest_repro.report.format import Units, first_sentence, plural
-from pytest_repro.results import ClaimResult
+from pytest_repro.report.format import Units, plural
+from pytest_repro.results import ClaimHeader, ClaimResult, Measurement
 from pytest_repro.spec.fields import suggest
 from pytest_repro.spec.schema import Claim, PaperSpec
+
+if TYPE_CHECKING:
+    from pytest_repro.stats import Schedule, Verdict
 
 Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
 
@@ -117,28 +121,24 @@ class Evaluator:
         self.obtain = obtain
 
     def evaluate(self, spec: PaperSpec, claim: Claim) -> ClaimResult:
-        base = _base(spec, claim)
+        header = ClaimHeader.of(spec, claim)
         force = self.cfg.reruns(spec.paper.id, claim.id)
         try:
             if self.cfg.smoke:
-                return self._smoke(spec, claim, base, force)
+                return self._smoke(spec, claim, header, force)
             if claim.seeds.adaptive:
-                return self._adaptive(spec, claim, base, force)
+                return self._adaptive(spec, claim, header, force)
             values = self._values(spec, claim, claim.seeds.seeds, force)
-            return self._decide(spec, claim, base, values, None)
+            _, verdict = self._stats(claim, values, schedule=None)
+            return self._result(claim, header, values, verdict, None)
         except NotRecorded as missing:
-            return ClaimResult(
-                **dict(
-                    base,
-                    verdict="skipped",
-                    label="[not run: no recorded runs]",
-                    error=missing.message,
-                )
-            )
+            return ClaimResult.skipped(header, missing.message, label="[not run: no recorded runs]")
         except ClaimFailed as failed:
-            return _error(base, failed.message, failed.records, failed.short)
+            return ClaimResult.failed(
+                header, failed.message, short=failed.short, runs=[r.run_id for r in failed.records]
+            )
         except ReproError as exc:  # a statistics, data, environment or lockfile problem
-            return _error(base, str(exc), (), _gist(str(exc)))
+            return ClaimResult.failed(header, str(exc), short=gist(str(exc)))
 
     # -- runs and values ------------------------------------------------------------------
     def _values(
@@ -176,12 +176,12 @@ class Evaluator:
         return out
 
     def _adaptive(
-        self, spec: PaperSpec, claim: Claim, base: dict[str, Any], force: bool
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
     ) -> ClaimResult:
         from pytest_repro import stats
 
         stages = claim.seeds.stages
-        assert stages is not None
+        assert stages is not None  # the loader sets stages for every adaptive seed plan
         schedule = stats.schedule_for(stages)
         values: list[Values] = []
         for stage in stages:
@@ -189,26 +189,18 @@ class Evaluator:
             settled, verdict = self._stats(claim, values, schedule=schedule)
             if settled:
                 break
+        used = len(values[0].seeds)
         adaptive = {
             "stages": list(stages),
-            "used": len(values[0].seeds),
+            "used": used,
             "max": stages[-1],
-            "saved": stages[-1] - len(values[0].seeds),
+            "saved": stages[-1] - used,
         }
-        return self._result(claim, base, values, verdict, adaptive)
+        return self._result(claim, header, values, verdict, adaptive)
 
-    def _decide(
-        self,
-        spec: PaperSpec,
-        claim: Claim,
-        base: dict[str, Any],
-        values: list[Values],
-        adaptive: Mapping[str, Any] | None,
-    ) -> ClaimResult:
-        _, verdict = self._stats(claim, values, schedule=None)
-        return self._result(claim, base, values, verdict, adaptive)
-
-    def _stats(self, claim: Claim, values: list[Values], *, schedule: Any) -> tuple[bool, Any]:
+    def _stats(
+        self, claim: Claim, values: list[Values], *, schedule: Schedule | None
+    ) -> tuple[bool, Verdict]:
         import numpy as np
 
         from pytest_repro import stats
@@ -216,114 +208,114 @@ class Evaluator:
 
         method = claim.interval or self.cfg.interval
         rng = np.random.default_rng(derive_seed("interval", claim.id, *values[0].seeds))
-        common: dict[str, Any] = {
-            "method": method,
-            "disagreement": claim.disagreement or 3.0,
-            "rng": rng,
-            "seeds": list(values[0].seeds),
-        }
+        seeds = tuple(values[0].seeds)
+        disagreement = claim.disagreement or 3.0
         if claim.kind == "comparative":
             a, b = values
-            kwargs = dict(
-                common,
+            comparative = stats.ComparativeQuestion(
                 paired=a.seeds == b.seeds,
-                better=claim.better,
+                better="lower" if claim.better == "lower" else "higher",
                 paper_delta=claim.paper.value if claim.paper else None,
                 tolerance=claim.tolerance,
                 margin=claim.margin,
+                method=method,
+                disagreement=disagreement,
+                seeds=seeds,
+                rng=rng,
             )
-            if schedule is not None:
-                return stats.decide_sequential_comparative(
-                    list(a.values), list(b.values), schedule=schedule, **kwargs
-                )
-            return True, stats.decide_comparative(list(a.values), list(b.values), **kwargs)
+            return stats.answer_comparative(a.values, b.values, comparative, schedule=schedule)
         (only,) = values
-        assert claim.paper is not None
+        assert claim.paper is not None  # the loader requires paper: on absolute claims
         assert claim.tolerance is not None
-        spread = None
-        if (
-            claim.paper.spread is not None
-            and claim.paper.spread_kind is not None
-            and claim.paper.seeds
-        ):
-            spread = stats.PaperSpread(
-                value=claim.paper.spread, kind=claim.paper.spread_kind, seeds=claim.paper.seeds
-            )
-        kwargs = dict(
-            common,
-            paper=claim.paper.value,
-            tolerance=claim.tolerance,
-            better=claim.better,
-            paper_spread=spread,
-            statistic=claim.statistic,
-            resolution=claim.resolution,
-            examples=[list(e) for e in only.examples] if only.examples is not None else None,
-        )
         if method == "hierarchical" and only.examples is None:
             raise StatsError(
                 f"interval: hierarchical needs per-example outcomes, but the runs logged none for {claim.metric} at "
                 f"{claim.at}; log them with ctx.log_examples({claim.metric!r}, outcomes, {claim.at.axis}=...) "
                 f"or use interval: t ({claim.where('interval')})"
             )
-        if schedule is not None:
-            return stats.decide_sequential(list(only.values), schedule=schedule, **kwargs)
-        return True, stats.decide_absolute(list(only.values), **kwargs)
+        spread = None
+        paper = claim.paper
+        if paper.spread is not None and paper.spread_kind is not None and paper.seeds:
+            spread = stats.PaperSpread(
+                value=paper.spread, kind=paper.spread_kind, seeds=paper.seeds
+            )
+        absolute = stats.AbsoluteQuestion(
+            paper=paper.value,
+            tolerance=claim.tolerance,
+            better=claim.better,
+            method=method,
+            disagreement=disagreement,
+            paper_spread=spread,
+            statistic=claim.statistic,
+            resolution=claim.resolution,
+            examples=[list(e) for e in only.examples] if only.examples is not None else None,
+            seeds=seeds,
+            rng=rng,
+        )
+        return stats.answer_absolute(only.values, absolute, schedule=schedule)
 
     def _result(
         self,
         claim: Claim,
-        base: dict[str, Any],
+        header: ClaimHeader,
         values: list[Values],
-        verdict: Any,
+        verdict: Verdict,
         adaptive: Mapping[str, Any] | None,
     ) -> ClaimResult:
-        units = Units(claim.unit, claim.tolerance if claim.tolerance is not None else None)
-        records = [r for v in values for r in v.records]
-        fields: dict[str, Any] = dict(
-            base,
-            verdict=verdict.outcome,
-            label=label(claim, verdict.outcome, verdict, units),
+        units = Units(claim.unit, claim.tolerance)
+        per_seed: tuple[float, ...] = values[0].values
+        arms: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+        if claim.kind == "comparative":
+            a, b = values
+            sign = 1.0 if claim.better == "higher" else -1.0
+            arms = (a.values, b.values)
+            per_seed = (
+                tuple(sign * (x - y) for x, y in zip(a.values, b.values, strict=True))
+                if a.seeds == b.seeds
+                else ()
+            )
+        measurement = Measurement(
             n=verdict.n,
-            seeds=list(values[0].seeds),
+            seeds=values[0].seeds,
+            values=per_seed,
+            values_a=arms[0],
+            values_b=arms[1],
             estimate=verdict.estimate,
-            interval=[verdict.interval.low, verdict.interval.high],
+            interval=(verdict.interval.low, verdict.interval.high),
             confidence=verdict.interval.level,
-            shown_interval=[verdict.shown.low, verdict.shown.high],
+            shown_interval=(verdict.shown.low, verdict.shown.high),
             shown_confidence=verdict.shown.level,
             delta=verdict.delta,
             method=verdict.method,
             seeds_needed=verdict.seeds_needed,
             deviation_in_tol=verdict.deviation_in_tol,
-            notes=list(verdict.notes),
-            warnings=list(verdict.warnings),
-            runs=[r.run_id for r in records],
+            notes=tuple(verdict.notes),
+            warnings=tuple(verdict.warnings),
+            runs=tuple(r.run_id for v in values for r in v.records),
             adaptive=dict(adaptive) if adaptive else None,
         )
-        if claim.kind == "comparative":
-            a, b = values
-            sign = 1.0 if claim.better == "higher" else -1.0
-            fields["values_a"] = list(a.values)
-            fields["values_b"] = list(b.values)
-            if a.seeds == b.seeds:
-                fields["values"] = [sign * (x - y) for x, y in zip(a.values, b.values, strict=True)]
-        else:
-            fields["values"] = list(values[0].values)
-        return ClaimResult(**fields)
+        return ClaimResult.measured(
+            header,
+            verdict=verdict.outcome,
+            label=verdict_label(claim, verdict, units),
+            measurement=measurement,
+        )
 
     # -- smoke ---------------------------------------------------------------------------
     def _smoke(
-        self, spec: PaperSpec, claim: Claim, base: dict[str, Any], force: bool
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
     ) -> ClaimResult:
         seed = claim.seeds.seeds[0]
         requests = [self.planner.request(spec, v, seed, force=force) for v in claim.variants()]
         records = self.obtain(requests)
+        runs = [r.run_id for r in records]
         failed = [r for r in records if not r.ok]
         if failed:
-            return _error(
-                base,
+            return ClaimResult.failed(
+                header,
                 _failed_runs(failed, len(records)),
-                records,
-                _failed_short(failed, len(records)),
+                short=_failed_short(failed, len(records)),
+                runs=runs,
             )
         missing = [r for r in records if not any(claim.metric in p for p in r.series)]
         if missing:
@@ -332,76 +324,22 @@ class Evaluator:
                 f"the smoke run of seed {seed} never logged {claim.metric!r}{suggest(claim.metric, names)}"
                 + (f"; it logged: {', '.join(names)}" if names else "; it logged nothing")
             )
-            return _error(base, message, records, f"{claim.metric} was never logged")
+            return ClaimResult.failed(
+                header, message, short=f"{claim.metric} was never logged", runs=runs
+            )
         steps = sorted(
             {int(p["step"]) for r in records for p in r.series if isinstance(p.get("step"), int)}
         )
         where = f" (up to step {steps[-1]})" if steps else ""
-        return ClaimResult(
-            **dict(
-                base,
-                verdict="smoke",
-                label=f"[smoke ok: {claim.metric} logged{where}, {plural(len(records), 'run')}]",
-                n=1,
-                seeds=[seed],
-                runs=[r.run_id for r in records],
-                smoke=True,
-            )
+        return ClaimResult.smoke_ok(
+            header,
+            label=f"[smoke ok: {claim.metric} logged{where}, {plural(len(records), 'run')}]",
+            seed=seed,
+            runs=runs,
         )
 
 
-def _base(spec: PaperSpec, claim: Claim) -> dict[str, Any]:
-    paper_spread = None
-    if claim.paper is not None and claim.paper.spread is not None:
-        paper_spread = {
-            "value": claim.paper.spread,
-            "kind": claim.paper.spread_kind,
-            "seeds": claim.paper.seeds,
-        }
-    return {
-        "paper_id": spec.paper.id,
-        "paper_title": spec.paper.title,
-        "path": spec.display,
-        "id": claim.id,
-        "line": claim.loc.line,
-        "kind": claim.kind,
-        "text": claim.text,
-        "source": claim.source,
-        "metric": claim.metric,
-        "at": {claim.at.axis: claim.at.value},
-        "paper": claim.paper.value if claim.paper else None,
-        "paper_spread": paper_spread,
-        "tolerance": claim.tolerance,
-        "better": claim.better,
-        "unit": claim.unit,
-        "hypothesis": claim.hypothesis,
-        "expect": claim.expect,
-        "see": claim.see,
-        "margin": claim.margin if claim.kind == "comparative" else None,
-        "variants": [v.describe() for v in claim.variants()],
-        "substitutions": [
-            {"original": s.original, "used": s.used, "why": s.why}
-            for s in spec.substitutions_for(claim.id)
-        ],
-    }
-
-
-def _error(
-    base: dict[str, Any], message: str, records: Sequence[RunRecord], short: str
-) -> ClaimResult:
-    short = short if len(short) <= 100 else short[:97] + "..."
-    return ClaimResult(
-        **dict(
-            base,
-            verdict="error",
-            label=f"[error: {short}]",
-            error=message,
-            runs=[r.run_id for r in records],
-        )
-    )
-
-
-def _gist(message: str) -> str:
+def gist(message: str) -> str:
     """The first line of an error without its ``file:line: field:`` prefix (the label is short)."""
     first = message.splitlines()[0] if message else "error"
     located = re.match(r"^\S+\.ya?ml:\d+: [\w.\[\]-]+: (.+)$", first)
@@ -429,41 +367,3 @@ def _failed_runs(failed: Sequence[RunRecord], total: int) -> str:
         if record.run_dir:
             lines.append(f"    output: {record.run_dir}/{OUTPUT_FILE}")
     return "\n".join(lines)
-
-
-def label(claim: Claim, outcome: str, verdict: Any, units: Units) -> str:
-    """The verdict as a reproduction report writes it: ``[matched within 0.5 pp]``."""
-    delta = verdict.delta
-    if claim.kind == "comparative" and claim.paper is None:
-        if outcome == "matched":
-            margin = f" (margin {units.magnitude(claim.margin)})" if claim.margin else ""
-            return f"[matched: A better by {units.magnitude(verdict.estimate)}{margin}]"
-        if outcome == "gap":
-            improvement = units.diff(verdict.estimate)
-            margin = units.magnitude(claim.margin)
-            return f"[gap: improvement of A over B {improvement}, below the margin {margin}{_hyp(claim)}]"
-        if outcome == "disagreement":
-            return f"[fundamental disagreement: B better by {units.magnitude(verdict.estimate)}, see {_see(claim)}]"
-    if outcome == "matched":
-        return f"[matched within {units.magnitude(claim.tolerance or 0.0)}]"
-    if outcome == "gap":
-        return f"[gap of {units.magnitude(delta)}" + _hyp(claim) + "]"
-    if outcome == "exceeded":
-        return f"[exceeded by {units.magnitude(delta)}]"
-    if outcome == "disagreement":
-        return f"[fundamental disagreement, see {_see(claim)}]"
-    if verdict.n <= 1 and verdict.deviation_in_tol is not None:
-        return f"[inconclusive: 1 seed, {verdict.deviation_in_tol:.1f} tolerances from the paper]"
-    if verdict.seeds_needed:
-        return f"[inconclusive: ~{verdict.seeds_needed} seeds would decide]"
-    return "[inconclusive: the interval is too wide to decide]"
-
-
-def _hyp(claim: Claim) -> str:
-    if claim.hypothesis:
-        return f", hypothesis: {first_sentence(claim.hypothesis)}"
-    return ", no hypothesis stated"
-
-
-def _see(claim: Claim) -> str:
-    return claim.see or f"results.md#{claim.id}"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_repro.errors import EnvironmentDrift, ReproWarning
+from pytest_repro.keys import CONFIG_KEY
 
 if TYPE_CHECKING:
     from pytest_repro.seeding import Seeded
@@ -41,7 +42,7 @@ def _nearest_spec(request: pytest.FixtureRequest) -> PaperSpec:
                     display = candidate.relative_to(request.config.rootpath).as_posix()
                 except ValueError:
                     display = str(candidate)
-                return load_spec(candidate, display=display)
+                return load_spec(candidate, display=display, metric_formats=None)
         if folder == request.config.rootpath:
             break
     raise pytest.UsageError(
@@ -63,10 +64,9 @@ def repro_seed(request: pytest.FixtureRequest) -> Generator[Seeded, None, None]:
         restore_rng_state,
         seed_everything,
     )
-    from pytest_repro.session import SESSION_KEY
 
-    session = request.config.stash.get(SESSION_KEY, None)
-    fixed = session.cfg.seed if session is not None else None
+    cfg = request.config.stash.get(CONFIG_KEY, None)
+    fixed = cfg.seed if cfg is not None else None
     seed = fixed if fixed is not None else derive_seed(request.node.nodeid)
     request.node.stash[SEED_KEY] = seed
     state = capture_rng_state()
@@ -91,13 +91,11 @@ def pinned_env(request: pytest.FixtureRequest) -> PinnedEnvironment:
     """
     from pytest_repro.environment import cached_fingerprint, check_environment, format_drift_table
     from pytest_repro.execution.plan import requirement_names
-    from pytest_repro.session import SESSION_KEY
 
     spec = _nearest_spec(request)
     drift = tuple(check_environment(spec.environment, spec.folder))
-    policy = (
-        request.config.stash[SESSION_KEY].cfg.env if SESSION_KEY in request.config.stash else "warn"
-    )
+    cfg = request.config.stash.get(CONFIG_KEY, None)
+    policy = cfg.env if cfg is not None else "warn"
     if drift and policy == "strict":
         raise EnvironmentDrift(
             f"{spec.display}: environment drift (--repro-env=strict):\n{format_drift_table(drift)}"

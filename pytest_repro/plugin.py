@@ -1,22 +1,37 @@
 """The pytest face of pytest-repro: options, configuration and collection.
 
-Kept thin on purpose: importing it imports neither torch, scipy nor datasets.
-The session's work happens in :class:`~pytest_repro.session.ReproSession`,
-registered here at configure time.
+Kept thin on purpose. Importing it loads only the option table, the vocabulary and
+the stash keys: the spec loader, the run machinery and the statistics load when a
+``paper.yaml`` is collected or a claim runs. At configure time it creates the
+session's :class:`~pytest_repro.runtime.Runtime` (opened lazily) and, on the
+controller only, the :class:`~pytest_repro.reporter.ReproReporter`.
 """
 
 from __future__ import annotations
 
-import os
 import time
+from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_repro import config as repro_config
-from pytest_repro.collect import PaperFile
-from pytest_repro.execution.service import SESSION_START_VAR
-from pytest_repro.session import SESSION_KEY, ReproSession
+from pytest_repro.keys import (
+    CLAIM_RESULT_KEY,
+    CONFIG_KEY,
+    HEADER_KEY,
+    REPORTER_KEY,
+    RESULT_ATTR,
+    RUNTIME_KEY,
+    SESSION_START_INPUT,
+    SPEC_ERROR_ATTR,
+    SPEC_PROBLEMS_KEY,
+)
+
+if TYPE_CHECKING:
+    from pytest_repro.collect import PaperFile
+    from pytest_repro.execution.service import Executor
 
 MARKERS = (
     "repro: a claim or sanity check of a paper.yaml",
@@ -26,41 +41,127 @@ MARKERS = (
 )
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_repro import newhooks
+
+    pluginmanager.add_hookspecs(newhooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     repro_config.addoptions(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    from pytest_repro.runtime import Runtime
+
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     cfg = repro_config.resolve(config)
-    if not hasattr(config, "workerinput"):
-        # xdist workers inherit it: "runs of this session" means the same thing in every worker.
-        os.environ[SESSION_START_VAR] = repr(time.time())
-    session = ReproSession(config, cfg)
-    config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(session, "repro-session")
+    config.stash[CONFIG_KEY] = cfg
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # An xdist worker: "runs of this session" means runs since the controller started.
+        start = float(workerinput.get(SESSION_START_INPUT, time.time()))
+    else:
+        start = time.time()
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(XdistController(start), "repro-xdist")
+    runtime = Runtime(config, cfg, session_start=start)
+    config.stash[RUNTIME_KEY] = runtime
     from pytest_repro import fixtures
 
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "repro-fixtures")
-    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
-        from pytest_repro.report.html import HtmlReport
+    if workerinput is None:
+        from pytest_repro.reporter import ReproReporter
 
-        config.pluginmanager.register(HtmlReport(), "repro-html")
+        reporter = ReproReporter(cfg, runtime)
+        config.stash[REPORTER_KEY] = reporter
+        config.pluginmanager.register(reporter, "repro-reporter")
+        if config.pluginmanager.hasplugin("html"):
+            from pytest_repro.report.html import HtmlReport
+
+            config.pluginmanager.register(HtmlReport(), "repro-html")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    session = config.stash.get(SESSION_KEY, None)
-    if session is not None:
-        session.close()
-        config.pluginmanager.unregister(session)
-        del config.stash[SESSION_KEY]
+    reporter = config.stash.get(REPORTER_KEY, None)
+    if reporter is not None:
+        config.pluginmanager.unregister(reporter)
+        del config.stash[REPORTER_KEY]
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.close()
+        del config.stash[RUNTIME_KEY]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PaperFile | None:
-    session = parent.config.stash.get(SESSION_KEY, None)
-    if session is not None and file_path.name in session.cfg.files:
+    cfg = parent.config.stash.get(CONFIG_KEY, None)
+    if cfg is not None and file_path.name in cfg.files:
+        from pytest_repro.collect import PaperFile
+
         return PaperFile.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first claim: the working folder must be usable, or the session stops here."""
+    runtime = session.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None or session.config.option.collectonly:
+        return
+    if any(
+        HEADER_KEY in item.stash or item.get_closest_marker("repro_sanity")
+        for item in session.items
+    ):
+        runtime.check_workdir()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Put a claim's result (or a spec's problems) on its test report, where it crosses
+    from an xdist worker to the controller."""
+    report = yield
+    problems = item.stash.get(SPEC_PROBLEMS_KEY, None)
+    if problems is not None and report.when == "call":
+        setattr(report, SPEC_ERROR_ATTR, {"path": problems[0], "problems": list(problems[1])})
+    header = item.stash.get(HEADER_KEY, None)
+    if header is None:
+        return report
+    result = item.stash.get(CLAIM_RESULT_KEY, None)
+    if result is None and report.when == "setup" and report.skipped:
+        from pytest_repro.results import ClaimResult
+
+        reason = ""
+        if isinstance(report.longrepr, tuple):
+            reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        result = ClaimResult.skipped(header, reason)
+    if result is not None and (
+        report.when == "call" or (report.when == "setup" and not report.passed)
+    ):
+        setattr(report, RESULT_ATTR, result.to_json())
+        if item.config.pluginmanager.hasplugin("html"):
+            from pytest_repro.report.html import claim_extra
+
+            report.extras = [*getattr(report, "extras", []), claim_extra(result)]  # type: ignore[attr-defined]
+    return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_repro_make_executor(config: pytest.Config, cfg: repro_config.ReproConfig) -> Executor:
+    """The default: worker processes, or pytest's own process with ``--repro-inprocess``."""
+    from pytest_repro.execution.service import default_executor
+
+    return default_executor(cfg, usepdb=bool(config.option.usepdb))
+
+
+class XdistController:
+    """Hands controller facts to xdist workers through ``workerinput``."""
+
+    def __init__(self, session_start: float) -> None:
+        self.session_start = session_start
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SESSION_START_INPUT] = self.session_start

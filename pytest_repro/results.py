@@ -9,16 +9,85 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any
 
 from pytest_repro.vocab import VerdictName
+
+if TYPE_CHECKING:
+    from pytest_repro.spec.schema import Claim, PaperSpec
 
 JSON_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimHeader:
+    """What a claim says before anything ran: the part of its result the spec fixes."""
+
+    paper_id: str
+    paper_title: str
+    path: str
+    id: str
+    line: int
+    kind: str
+    text: str
+    source: str
+    metric: str
+    at: Mapping[str, int]
+    paper: float | None
+    paper_spread: Mapping[str, Any] | None
+    tolerance: float | None
+    better: str
+    unit: str | None
+    hypothesis: str | None
+    expect: str | None
+    see: str | None
+    margin: float | None
+    variants: tuple[str, ...]
+    substitutions: tuple[Mapping[str, str], ...]
+
+    @classmethod
+    def of(cls, spec: PaperSpec, claim: Claim) -> ClaimHeader:
+        paper_spread = None
+        if claim.paper is not None and claim.paper.spread is not None:
+            paper_spread = {
+                "value": claim.paper.spread,
+                "kind": claim.paper.spread_kind,
+                "seeds": claim.paper.seeds,
+            }
+        return cls(
+            paper_id=spec.paper.id,
+            paper_title=spec.paper.title,
+            path=spec.display,
+            id=claim.id,
+            line=claim.loc.line,
+            kind=claim.kind,
+            text=claim.text,
+            source=claim.source,
+            metric=claim.metric,
+            at={claim.at.axis: claim.at.value},
+            paper=claim.paper.value if claim.paper else None,
+            paper_spread=paper_spread,
+            tolerance=claim.tolerance,
+            better=claim.better,
+            unit=claim.unit,
+            hypothesis=claim.hypothesis,
+            expect=claim.expect,
+            see=claim.see,
+            margin=claim.margin if claim.kind == "comparative" else None,
+            variants=tuple(v.describe() for v in claim.variants()),
+            substitutions=tuple(
+                {"original": s.original, "used": s.used, "why": s.why}
+                for s in spec.substitutions_for(claim.id)
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimResult:
+    """The result of one claim. Build it with :meth:`measured`, :meth:`failed`,
+    :meth:`skipped` or :meth:`smoke_ok`; every report reads it."""
+
     paper_id: str
     paper_title: str
     path: str  # paper.yaml as shown to the user
@@ -63,6 +132,92 @@ class ClaimResult:
     smoke: bool = False
     substitutions: Sequence[Mapping[str, str]] = field(default_factory=tuple)
 
+    # -- named constructors ------------------------------------------------------------------
+    @classmethod
+    def _blank(cls, h: ClaimHeader, verdict: VerdictName, label: str) -> ClaimResult:
+        return cls(
+            paper_id=h.paper_id,
+            paper_title=h.paper_title,
+            path=h.path,
+            id=h.id,
+            line=h.line,
+            kind=h.kind,
+            text=h.text,
+            source=h.source,
+            metric=h.metric,
+            at=h.at,
+            verdict=verdict,
+            label=label,
+            paper=h.paper,
+            paper_spread=h.paper_spread,
+            tolerance=h.tolerance,
+            better=h.better,
+            unit=h.unit,
+            hypothesis=h.hypothesis,
+            expect=h.expect,
+            see=h.see,
+            margin=h.margin,
+            variants=h.variants,
+            substitutions=h.substitutions,
+        )
+
+    @classmethod
+    def measured(
+        cls,
+        h: ClaimHeader,
+        *,
+        verdict: VerdictName,
+        label: str,
+        measurement: Measurement,
+    ) -> ClaimResult:
+        """A claim the statistics decided (or found undecidable)."""
+        m = measurement
+        return replace(
+            cls._blank(h, verdict, label),
+            n=m.n,
+            seeds=m.seeds,
+            values=m.values,
+            values_a=m.values_a,
+            values_b=m.values_b,
+            estimate=m.estimate,
+            interval=m.interval,
+            confidence=m.confidence,
+            shown_interval=m.shown_interval,
+            shown_confidence=m.shown_confidence,
+            delta=m.delta,
+            method=m.method,
+            seeds_needed=m.seeds_needed,
+            deviation_in_tol=m.deviation_in_tol,
+            notes=m.notes,
+            warnings=m.warnings,
+            runs=m.runs,
+            adaptive=m.adaptive,
+        )
+
+    @classmethod
+    def failed(
+        cls, h: ClaimHeader, message: str, *, short: str, runs: Sequence[str] = ()
+    ) -> ClaimResult:
+        """A claim whose runs or inputs could not give values: ``message`` has every detail,
+        ``short`` (cut to 100 characters) goes into the label."""
+        short = short if len(short) <= 100 else short[:97] + "..."
+        return replace(cls._blank(h, "error", f"[error: {short}]"), error=message, runs=tuple(runs))
+
+    @classmethod
+    def skipped(cls, h: ClaimHeader, reason: str, *, label: str | None = None) -> ClaimResult:
+        """A claim that was not evaluated, with the reason."""
+        return replace(cls._blank(h, "skipped", label or f"[skipped: {reason}]"), error=reason)
+
+    @classmethod
+    def smoke_ok(cls, h: ClaimHeader, *, label: str, seed: int, runs: Sequence[str]) -> ClaimResult:
+        """A smoke run that proved the claim's pipeline end to end (no verdict)."""
+        return replace(
+            cls._blank(h, "smoke", label), n=1, seeds=(seed,), runs=tuple(runs), smoke=True
+        )
+
+    def with_warnings(self, warnings: Sequence[str]) -> ClaimResult:
+        return replace(self, warnings=(*self.warnings, *warnings))
+
     @property
     def nodeid_part(self) -> str:
         return f"{self.path}::{self.id}"
@@ -79,6 +234,30 @@ class ClaimResult:
     def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """The numbers behind a decided claim: per-seed values, the estimate and its intervals."""
+
+    n: int
+    seeds: tuple[int, ...]
+    values: tuple[float, ...] = ()
+    values_a: tuple[float, ...] = ()
+    values_b: tuple[float, ...] = ()
+    estimate: float
+    interval: tuple[float, float]
+    confidence: float
+    shown_interval: tuple[float, float]
+    shown_confidence: float
+    delta: float
+    method: str
+    seeds_needed: int | None = None
+    deviation_in_tol: float | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()
+    adaptive: Mapping[str, Any] | None = None
 
 
 def _finite(value: Any) -> Any:

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.config import ReproConfig
+from pytest_repro.execution.protocol import Task
 from pytest_repro.records import dumps
 from pytest_repro.spec.schema import PaperSpec, Variant
 from pytest_repro.spec.serial import data_source_to_json
+from pytest_repro.vocab import Deterministic
 
 KEY_VERSION = 1
 #: Not part of a paper's code: specs and prose are read by the plugin, not by runs, and
@@ -63,7 +65,7 @@ class RunRequest:
     smoke: bool = False
     max_steps: int | None = None
     threads: int = 1
-    deterministic: str = "off"
+    deterministic: Deterministic = "off"
     timeout: float | None = None
     python: str = sys.executable
     force: bool = False
@@ -271,8 +273,8 @@ def _lock_digest(spec: PaperSpec) -> str:
     return digest.hexdigest()[:16]
 
 
-def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> dict[str, Any]:
-    """The JSON task a worker executes for ``request``."""
+def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Task:
+    """The task a worker executes for ``request``."""
     spec = request.spec
     placeholders = {
         **dict(request.config),
@@ -283,7 +285,7 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> di
     command = None
     if spec.run.command:
         command = [arg.format(**placeholders) for arg in spec.run.command]
-    return {
+    task: Task = {
         "type": "run",
         "run_id": run_id,
         "paper_dir": str(spec.folder),
@@ -302,6 +304,7 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> di
         "packages": list(request.packages),
         "data_sources": [data_source_to_json(s) for s in spec.data],
     }
+    return task
 
 
 def metrics_path(request: RunRequest, run_dir: Path) -> Path | None:

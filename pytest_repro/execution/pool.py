@@ -22,12 +22,17 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from pytest_repro.errors import ReproWarning
+from pytest_repro.execution.memory import group_rss, memory_cap_supported
+from pytest_repro.execution.protocol import ExitTask, Reply, Task
 from pytest_repro.seeding import deterministic_env
+from pytest_repro.vocab import RunStatus
 
 WORKER_MODULE = "pytest_repro.execution.worker"
 START_TIMEOUT = 120.0
@@ -48,7 +53,7 @@ class PoolKey:
 class Outcome:
     """What happened to one task, from the parent's point of view."""
 
-    status: str  # ok, failed, timeout, killed, crashed, interrupted
+    status: RunStatus
     error: str | None = None
     traceback: str | None = None
     evidence: Mapping[str, Any] = field(default_factory=dict)
@@ -122,16 +127,17 @@ class Worker:
             raise TimeoutError(f"worker did not start within {timeout:.0f}s (see {self.log_path})")
         self.ready = True
 
-    def send(self, task: Mapping[str, Any]) -> None:
+    def send(self, task: Task | ExitTask) -> None:
         try:
             self._stdin.write((json.dumps(task, default=str) + "\n").encode())
             self._stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerDied(self.proc.poll()) from None
 
-    def receive(self, deadline: float | None) -> dict[str, Any] | None:
+    def receive(self, deadline: float | None) -> Reply | None:
         """The next result, or None when ``deadline`` passed. Raises :class:`WorkerDied`."""
-        return self._read(deadline)
+        message = self._read(deadline)
+        return cast("Reply", message) if message is not None else None
 
     def _read(self, deadline: float | None) -> dict[str, Any] | None:
         while b"\n" not in self._buffer:
@@ -202,10 +208,16 @@ class ProcessPool:
         self._slots = threading.BoundedSemaphore(self.size)
         self.started = 0
         self._closed = False
+        self._cap: bool | None = None
+
+    def _cap_supported(self) -> bool:
+        if self._cap is None:
+            self._cap = memory_cap_supported()
+        return self._cap
 
     def execute(
         self,
-        task: Mapping[str, Any],
+        task: Task,
         key: PoolKey,
         timeout: float | None,
         memory: int | None = None,
@@ -215,6 +227,9 @@ class ProcessPool:
         ``memory`` (bytes) caps the resident memory of the run's process group; a run past
         it is stopped and recorded as ``killed``, like the kernel's out-of-memory killer would.
         """
+        if memory and not self._cap_supported():
+            _warn_cap_not_enforced(memory, "this machine's processes cannot be measured")
+            memory = None
         with self._slots:
             worker, fresh = self._checkout(key)
             started = time.time()
@@ -247,18 +262,18 @@ class ProcessPool:
             worker.runs += 1
             self._checkin(worker)
             return Outcome(
-                status=str(result["status"]),
-                error=result.get("error"),
-                traceback=result.get("traceback"),
-                evidence=result.get("evidence") or {},
-                started_at=float(result.get("started_at", started)),
-                ended_at=float(result.get("ended_at", time.time())),
+                status=result["status"],
+                error=result["error"],
+                traceback=result["traceback"],
+                evidence=result["evidence"],
+                started_at=float(result["started_at"]),
+                ended_at=float(result["ended_at"]),
                 worker_started=fresh,
             )
 
     def _wait(
         self, worker: Worker, deadline: float | None, memory: int | None
-    ) -> tuple[dict[str, Any] | None, str | None]:
+    ) -> tuple[Reply | None, str | None]:
         """The worker's result, or (None, reason) when the memory cap stopped it, (None, None) on timeout."""
         if not memory:
             return worker.receive(deadline), None
@@ -269,6 +284,9 @@ class ProcessPool:
             if result is not None:
                 return result, None
             used = group_rss(worker.proc.pid)
+            if used is None:
+                _warn_cap_not_enforced(memory, "the run's processes could not be measured")
+                return worker.receive(deadline), None
             if used > memory:
                 return None, (
                     f"the run used {_size(used)} of memory, over its limit of {_size(memory)} "
@@ -338,31 +356,20 @@ def package_shim(folder: Path) -> Path:
     return folder
 
 
-def _outcome(status: str, error: str, started: float, fresh: bool) -> Outcome:
+def _outcome(status: RunStatus, error: str, started: float, fresh: bool) -> Outcome:
     return Outcome(
         status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh
     )
 
 
-def group_rss(pgid: int) -> int:
-    """Resident memory in bytes of every process in process group ``pgid`` (Linux /proc; 0 elsewhere)."""
-    total = 0
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return 0
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        # fields[0] is the state; pgrp is field 5 of stat (index 2 here); rss in pages is field 24 (index 21)
-        if len(fields) > 21 and int(fields[2]) == pgid:
-            total += int(fields[21]) * page
-    return total
+def _warn_cap_not_enforced(memory: int, why: str) -> None:
+    warnings.warn(
+        ReproWarning(
+            f"run.resources.memory ({_size(memory)}) is not enforced: {why}; "
+            "the run goes on without a memory cap"
+        ),
+        stacklevel=2,
+    )
 
 
 def _size(n: int) -> str:
@@ -373,6 +380,7 @@ def _size(n: int) -> str:
 
 
 def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcome:
+    status: RunStatus
     if returncode is not None and returncode < 0:
         sig = -returncode
         name = _signal_name(sig)

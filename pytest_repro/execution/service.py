@@ -13,33 +13,53 @@ session re-runs it.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_repro.config import ReproConfig
+from pytest_repro.errors import ReproError
 from pytest_repro.execution import metrics
 from pytest_repro.execution.context import EXAMPLES_FILE, METRICS_FILE
 from pytest_repro.execution.plan import RunRequest, metrics_path, task_for
 from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
+from pytest_repro.execution.protocol import Task
+from pytest_repro.execution.readers import BUILTIN_READERS, MetricReader, MetricsInput
 from pytest_repro.execution.worker import OUTPUT_FILE, forget_modules_under
 from pytest_repro.records import RunRecord
 
+if TYPE_CHECKING:
+    from pytest_repro.ledger.store import RunStore
+
+
+class RunLock(Protocol):
+    """A per-run inter-process lock (a ``filelock`` lock)."""
+
+    def acquire(self, timeout: float = ...) -> Any: ...
+
+    def release(self) -> None: ...
+
 
 class Executor(Protocol):
-    """Executes one task and blocks until it ends; must be safe to call from several threads."""
+    """Executes one task and blocks until it ends; must be safe to call from several threads.
+
+    A plugin supplies its own (a cluster, a remote machine) through the
+    ``pytest_repro_make_executor`` hook. ``key`` says what must be fixed when a process
+    starts (interpreter, threads, GPUs, extra environment); ``timeout`` is in seconds and
+    ``memory`` in bytes of resident memory (None: no limit). A run's own failure is an
+    :class:`Outcome` with its status, never an exception.
+    """
 
     def execute(
-        self, task: dict[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+        self, task: Task, key: PoolKey, timeout: float | None, memory: int | None = None
     ) -> Outcome: ...
 
     def close(self) -> None: ...
@@ -60,42 +80,30 @@ class InProcessExecutor:
         self.reraise = reraise
 
     def execute(
-        self, task: dict[str, Any], key: PoolKey, timeout: float | None, memory: int | None = None
+        self, task: Task, key: PoolKey, timeout: float | None, memory: int | None = None
     ) -> Outcome:
-        from pytest_repro.execution.worker import execute
+        from pytest_repro.execution.worker import execute_in_process
 
         with self._lock:
             path = list(sys.path)
             try:
-                result = execute(task, self._state, redirect=False, in_process=True)
+                reply, exception = execute_in_process(task, self._state)
             finally:
                 sys.path[:] = path
                 forget_modules_under(task["paper_dir"])
                 self._state.paper_dir = None
         return Outcome(
-            status=result["status"],
-            error=result["error"],
-            traceback=result["traceback"],
-            evidence=result["evidence"],
-            started_at=result["started_at"],
-            ended_at=result["ended_at"],
-            exception=result.get("exception") if self.reraise else None,
+            status=reply["status"],
+            error=reply["error"],
+            traceback=reply["traceback"],
+            evidence=reply["evidence"],
+            started_at=reply["started_at"],
+            ended_at=reply["ended_at"],
+            exception=exception if self.reraise else None,
         )
 
     def close(self) -> None:
         pass
-
-
-class Store(Protocol):
-    """The part of the ledger the service uses."""
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, RunRecord]: ...
-
-    def put(self, record: RunRecord) -> None: ...
-
-    def begin(self, record: RunRecord) -> Any: ...
-
-    def records(self, *, cache_keys: Sequence[str] | None = None) -> Iterator[RunRecord]: ...
 
 
 @dataclass(slots=True)
@@ -114,15 +122,21 @@ class RunService:
         self,
         cfg: ReproConfig,
         *,
-        store: Store | None,
+        store: RunStore | None,
         executor: Executor,
-        lock: Callable[[str], Any] | None = None,
+        lock: Callable[[str], RunLock] | None = None,
         gpu_lease: Callable[[int], contextlib.AbstractContextManager[tuple[str, ...]]]
         | None = None,
+        readers: Mapping[str, MetricReader] = BUILTIN_READERS,
+        session_start: float | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.executor = executor
+        self.readers = readers
+        #: when this pytest session began (the controller's start under xdist): a run
+        #: recorded since then by another worker counts as this session's.
+        self.session_start = time.time() if session_start is None else session_start
         self._lock = lock
         self._gpu_lease = gpu_lease
         self.memo: dict[str, RunRecord] = {}
@@ -163,11 +177,11 @@ class RunService:
     # -- locking -------------------------------------------------------------------------
     def _claim(
         self, requests: list[RunRequest]
-    ) -> tuple[list[tuple[RunRequest, Any]], list[RunRequest]]:
+    ) -> tuple[list[tuple[RunRequest, RunLock | None]], list[RunRequest]]:
         """Split into runs this process computes (lock held) and runs another process is computing."""
         if self._lock is None:
             return [(r, None) for r in requests], []
-        mine: list[tuple[RunRequest, Any]] = []
+        mine: list[tuple[RunRequest, RunLock | None]] = []
         theirs: list[RunRequest] = []
         from filelock import Timeout
 
@@ -215,7 +229,7 @@ class RunService:
     def _from_this_session(self, request: RunRequest) -> RunRecord | None:
         if self.store is None:
             return None
-        start = session_start()
+        start = self.session_start
         newest = None
         for record in self.store.records(cache_keys=[request.cache_key]):
             if record.started_at >= start and record.status != "running":
@@ -223,7 +237,7 @@ class RunService:
         return newest
 
     # -- execution -----------------------------------------------------------------------
-    def _execute(self, items: list[tuple[RunRequest, Any]]) -> None:
+    def _execute(self, items: list[tuple[RunRequest, RunLock | None]]) -> None:
         """Run ``items`` in parallel; each lock is released as soon as its run is recorded."""
         if not items:
             return
@@ -357,14 +371,19 @@ class RunService:
         source = request.spec.run.metrics
         if source is None:
             return metrics.read_jsonl(run_dir / METRICS_FILE)
-        if source.format == "regex":
-            assert source.pattern is not None
-            output = run_dir / OUTPUT_FILE
-            text = output.read_text(encoding="utf-8", errors="replace") if output.is_file() else ""
-            return metrics.read_regex(text, source.pattern)
-        path = metrics_path(request, run_dir)
-        assert path is not None
-        return metrics.read_jsonl(path) if source.format == "jsonl" else metrics.read_csv(path)
+        reader = self.readers.get(source.format)
+        if reader is None:
+            raise ReproError(
+                f"{source.loc}: run.metrics: no metric reader for {source.format!r} is installed; "
+                f"the readers here are {', '.join(sorted(self.readers))}"
+            )
+        where = MetricsInput(
+            path=metrics_path(request, run_dir),
+            pattern=source.pattern,
+            output=run_dir / OUTPUT_FILE,
+            run_dir=run_dir,
+        )
+        return reader.read(where)
 
     def _record(
         self,
@@ -444,21 +463,6 @@ def git_info(folder: Path) -> dict[str, Any]:
     }
 
 
-SESSION_START_VAR = "PYTEST_REPRO_SESSION_START"
-
-
-def session_start() -> float:
-    """When the pytest session began; the controller sets it for its xdist workers."""
-    value = os.environ.get(SESSION_START_VAR)
-    try:
-        return float(value) if value else _IMPORTED_AT
-    except ValueError:
-        return _IMPORTED_AT
-
-
-_IMPORTED_AT = time.time()
-
-
 def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
     seen: dict[str, RunRequest] = {}
     for request in requests:
@@ -466,5 +470,9 @@ def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
     return list(seen.values())
 
 
-def make_pool(cfg: ReproConfig) -> ProcessPool:
+def default_executor(cfg: ReproConfig, *, usepdb: bool = False) -> Executor:
+    """The executor a session uses unless a plugin supplies one: worker processes, or
+    pytest's own process with ``--repro-inprocess`` (``--pdb`` then stops in the paper's code)."""
+    if cfg.inprocess:
+        return InProcessExecutor(reraise=usepdb)
     return ProcessPool(cfg.workers, cfg.workdir / "workers")

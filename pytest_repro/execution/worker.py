@@ -24,11 +24,13 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.execution.context import RunContext
+from pytest_repro.execution.protocol import Ready, Reply, Task
+from pytest_repro.vocab import RunStatus
 
 OUTPUT_FILE = "repro-output.log"
 
@@ -40,15 +42,16 @@ def main(argv: list[str]) -> int:
     state = _WorkerState()
     _warm_up()
     with os.fdopen(result_fd, "w", encoding="utf-8", buffering=1) as results:
-        results.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
+        ready: Ready = {"ready": True, "pid": os.getpid()}
+        results.write(json.dumps(ready) + "\n")
         for line in sys.stdin:
             if not line.strip():
                 continue
             task = json.loads(line)
             if task.get("type") == "exit":
                 break
-            outcome = execute(task, state)
-            results.write(json.dumps(outcome, default=str) + "\n")
+            reply = execute(task, state)
+            results.write(json.dumps(reply, default=str) + "\n")
     return 0
 
 
@@ -100,25 +103,34 @@ def _warm_up() -> None:
         seeding.seed_everything(0)
 
 
-def execute(
-    task: Mapping[str, Any],
-    state: _WorkerState | None = None,
-    *,
-    redirect: bool = True,
-    in_process: bool = False,
-) -> dict[str, Any]:
-    """Run one task. Returns ``{status, error, traceback, evidence, started_at, ended_at}``.
+def execute(task: Task, state: _WorkerState | None = None) -> Reply:
+    """Run one task in a worker process, its output redirected to the run folder.
 
-    A run's exception is data, not an error of the worker, so nothing is raised, with two
-    exceptions in pytest's own process (``in_process``): Ctrl-C propagates, and the
-    exception object is returned under ``"exception"`` so ``--pdb`` can inspect it.
+    A run's exception is data, not an error of the worker: nothing is raised.
     """
-    state = state or _WorkerState()
+    reply, _ = _execute(task, state or _WorkerState(), redirect=True, in_process=False)
+    return reply
+
+
+def execute_in_process(task: Task, state: _WorkerState) -> tuple[Reply, BaseException | None]:
+    """Run one task in pytest's own process (``--repro-inprocess``).
+
+    Ctrl-C propagates, and the run's exception is returned beside the reply so that
+    ``--pdb`` can stop in the paper's code.
+    """
+    return _execute(task, state, redirect=False, in_process=True)
+
+
+def _execute(
+    task: Task, state: _WorkerState, *, redirect: bool, in_process: bool
+) -> tuple[Reply, BaseException | None]:
     run_dir = Path(task["run_dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     evidence: dict[str, Any] = {"pid": os.getpid(), "python_executable": sys.executable}
-    status, error, tb = "ok", None, None
+    status: RunStatus = "ok"
+    error: str | None = None
+    tb: str | None = None
     caught: BaseException | None = None
     saved_environ = dict(os.environ)
     try:
@@ -156,7 +168,7 @@ def execute(
         os.environ.clear()
         os.environ.update(saved_environ)
     evidence.update(_after_run_evidence(task, state))
-    result: dict[str, Any] = {
+    reply: Reply = {
         "status": status,
         "error": error,
         "traceback": tb,
@@ -164,9 +176,7 @@ def execute(
         "started_at": started,
         "ended_at": time.time(),
     }
-    if in_process:
-        result["exception"] = caught
-    return result
+    return reply, caught
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -187,7 +197,7 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(te.format())
 
 
-def _prepare(task: Mapping[str, Any], state: _WorkerState, evidence: dict[str, Any]) -> None:
+def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
     from pytest_repro import seeding
 
     for key, value in dict(task.get("env") or {}).items():
@@ -208,7 +218,7 @@ def _prepare(task: Mapping[str, Any], state: _WorkerState, evidence: dict[str, A
     }
 
 
-def _call_entrypoint(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
+def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
     module_name, function_name = str(task["entrypoint"]).split(":")
     module = importlib.import_module(module_name)
     function = getattr(module, function_name, None)
@@ -235,7 +245,7 @@ def _call_entrypoint(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
     evidence["points_logged"] = ctx.logged
 
 
-def _data_loader(task: Mapping[str, Any], log: dict[str, Any]) -> Any:
+def _data_loader(task: Task, log: dict[str, Any]) -> Any:
     sources = {s["name"]: s for s in task.get("data_sources") or ()}
     cache: dict[str, Any] = {}
 
@@ -260,8 +270,9 @@ def _data_loader(task: Mapping[str, Any], log: dict[str, Any]) -> Any:
     return load
 
 
-def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
-    argv = [str(a) for a in task["command"]]
+def _run_command(task: Task, evidence: dict[str, Any]) -> None:
+    command = task["command"] or []
+    argv = [str(a) for a in command]
     if argv and argv[0] in ("python", "python3"):
         # The run's interpreter (its venv under --repro-env=isolate), not whatever PATH finds first.
         argv[0] = sys.executable
@@ -278,12 +289,12 @@ def _run_command(task: Mapping[str, Any], evidence: dict[str, Any]) -> None:
     if proc.returncode != 0:
         if proc.returncode < 0:
             raise RuntimeError(
-                f"command {task['command'][0]} was killed by {_signal_name(-proc.returncode)}"
+                f"command {command[0]} was killed by {_signal_name(-proc.returncode)}"
             )
-        raise RuntimeError(f"command {task['command'][0]} exited with status {proc.returncode}")
+        raise RuntimeError(f"command {command[0]} exited with status {proc.returncode}")
 
 
-def _after_run_evidence(task: Mapping[str, Any], state: _WorkerState) -> dict[str, Any]:
+def _after_run_evidence(task: Task, state: _WorkerState) -> dict[str, Any]:
     packages = tuple(task.get("packages") or ())
     out: dict[str, Any] = {}
     try:

@@ -20,6 +20,9 @@ class SpecContext:
     ck: Checker
     file: Path
     display: str
+    #: ``run.metrics`` formats that installed plugins read, beside the built-in ones;
+    #: None: any name is taken as a plugin's format (reports that only read recorded runs).
+    metric_formats: tuple[str, ...] | None = ()
 
     @property
     def folder(self) -> Path:

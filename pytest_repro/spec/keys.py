@@ -112,7 +112,7 @@ MAX_SEED_VALUE = 2**32 - 1
 
 # -- patterns -----------------------------------------------------------------------------
 #: A paper, claim or variant id: it becomes part of a pytest node id.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ID_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 #: ``module.path:function``.
-ENTRYPOINT_PATTERN = re.compile(r"^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+ENTRYPOINT_PATTERN = re.compile(r"\A[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*\Z")
+SHA256_PATTERN = re.compile(r"\A[0-9a-f]{64}\Z")

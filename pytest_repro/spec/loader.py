@@ -31,8 +31,13 @@ from pytest_repro.spec.yamlnodes import YamlSyntaxError, YNode, parse
 __all__ = ["CLAIM_KEYS", "PAPER_KEYS", "RUN_KEYS", "TOP_KEYS", "load_spec", "load_spec_text"]
 
 
-def load_spec(path: Path, *, display: str | None = None) -> PaperSpec:
-    """Read and validate ``path``. ``display`` is how the path is shown in messages.
+def load_spec(
+    path: Path, *, display: str | None = None, metric_formats: tuple[str, ...] | None = ()
+) -> PaperSpec:
+    """Read and validate ``path``. ``display`` is how the path is shown in messages;
+    ``metric_formats`` are the ``run.metrics`` formats plugins add (path templates, like
+    ``jsonl``); None accepts any format name, for readers of recorded runs that cannot
+    know which plugins ran them.
 
     Raises :class:`SpecError` listing every problem found::
 
@@ -48,10 +53,12 @@ def load_spec(path: Path, *, display: str | None = None) -> PaperSpec:
         ) from None
     except OSError as exc:
         raise SpecError([Problem(shown, 0, "", f"cannot be read: {exc.strerror}")]) from None
-    return load_spec_text(text, path=path, display=shown)
+    return load_spec_text(text, path=path, display=shown, metric_formats=metric_formats)
 
 
-def load_spec_text(text: str, *, path: Path, display: str | None = None) -> PaperSpec:
+def load_spec_text(
+    text: str, *, path: Path, display: str | None = None, metric_formats: tuple[str, ...] | None = ()
+) -> PaperSpec:
     """Validate YAML ``text`` as if it were the file at ``path``."""
     shown = display or str(path)
     ck = Checker(shown)
@@ -91,7 +98,10 @@ def load_spec_text(text: str, *, path: Path, display: str | None = None) -> Pape
             ]
         )
     try:
-        spec = _build(SpecContext(ck=ck, file=path.resolve(), display=shown), root)
+        context = SpecContext(
+            ck=ck, file=path.resolve(), display=shown, metric_formats=metric_formats
+        )
+        spec = _build(context, root)
     except RecursionError:
         raise SpecError([Problem(shown, 1, "", "nests too deeply to be a paper spec")]) from None
     if ck.problems or spec is None:

@@ -157,13 +157,19 @@ def _metrics(ctx: SpecContext, m: MapReader) -> Any:
     node = m.mapping("metrics")
     if node is None or node is MISSING:
         return node
-    r = MapReader(ctx.ck, node, "run.metrics", allowed=METRICS_FORMATS)
-    given = [k for k in METRICS_FORMATS if r.has(k)]
+    given_keys = [str(k) for k in node.value] if isinstance(node.value, dict) else []
+    plugins = ctx.metric_formats
+    if plugins is None:  # any plugin's format: a name whose reader is not known here
+        plugins = tuple(k for k in given_keys if k not in METRICS_FORMATS and k.isidentifier())
+    formats = (*METRICS_FORMATS, *plugins)
+    r = MapReader(ctx.ck, node, "run.metrics", allowed=formats)
+    given = [k for k in formats if r.has(k)]
     if len(given) != 1:
+        named = ", ".join(f"{k}:" for k in formats[:-1]) + f" or {formats[-1]}:"
         return ctx.ck.problem(
             node.line,
             "run.metrics",
-            "needs exactly one of jsonl:, csv: or regex:",
+            f"needs exactly one of {named}",
             'e.g. metrics: {jsonl: "{run_dir}/metrics.jsonl"}',
         )
     fmt = given[0]
@@ -195,9 +201,7 @@ def _metrics(ctx: SpecContext, m: MapReader) -> Any:
             f"{text!r} does not contain {{run_dir}}: seeds running in parallel would share one file",
             f'write the file into the run\'s folder, e.g. {fmt}: "{{run_dir}}/metrics.{fmt}"',
         )
-    return MetricsSource(
-        format="jsonl" if fmt == "jsonl" else "csv", path=text, loc=ctx.loc(node.line)
-    )
+    return MetricsSource(format=fmt, path=text, loc=ctx.loc(node.line))
 
 
 def _timeout(m: MapReader) -> Any:

@@ -21,7 +21,6 @@ from pytest_repro.vocab import (
     DataKind,
     Deterministic,
     Expectation,
-    MetricsFormat,
     SpreadKind,
     Statistic,
 )
@@ -83,7 +82,8 @@ class MetricsSource:
     named groups are ``epoch``/``step`` and metric names.
     """
 
-    format: MetricsFormat
+    #: ``jsonl``, ``csv``, ``regex``, or a format a plugin's metric reader adds.
+    format: str
     path: str | None = None
     pattern: str | None = None
     loc: Location
@@ -114,7 +114,7 @@ class RunSpec:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnvironmentSpec:
     """What the paper's runs need installed. Strings are kept as written;
-    ``environment.py`` parses them (validation already checked they parse)."""
+    ``environment/lockfile.py`` parses them (validation already checked they parse)."""
 
     python: str | None = None  # PEP 440 specifier, e.g. ">=3.10,<3.13"
     requires: tuple[str, ...] = ()  # PEP 508 requirements

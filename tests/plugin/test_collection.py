@@ -143,18 +143,18 @@ def test_bad_option_values_are_usage_errors_naming_the_flag(pytester: pytest.Pyt
 def test_settings_come_from_cli_env_and_ini_in_that_order(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_repro.session import SESSION_KEY
+    from pytest_repro.keys import CONFIG_KEY
 
     pytester.makeini("[pytest]\nrepro_cache = read\nrepro_threads = 2\n")
     monkeypatch.setenv("PYTEST_REPRO_CACHE", "write")
     config = pytester.parseconfigure("--repro-cache=off")
-    assert config.stash[SESSION_KEY].cfg.cache == "off"
+    assert config.stash[CONFIG_KEY].cache == "off"
     config = pytester.parseconfigure()
-    cfg = config.stash[SESSION_KEY].cfg
+    cfg = config.stash[CONFIG_KEY]
     assert cfg.cache == "write"
     assert cfg.threads == 2
     monkeypatch.delenv("PYTEST_REPRO_CACHE")
-    assert pytester.parseconfigure().stash[SESSION_KEY].cfg.cache == "read"
+    assert pytester.parseconfigure().stash[CONFIG_KEY].cache == "read"
 
 
 def test_the_header_says_what_is_needed_to_rerun(

@@ -421,3 +421,10 @@ def test_a_missing_top_level_block_gets_its_own_fix(folder: Path) -> None:
     problem = next(p for p in info.value.problems if p.field == "paper")
     assert "title" in problem.fix
     assert "paper: 0.94" not in problem.fix
+
+
+def test_an_id_with_a_trailing_line_break_is_refused(folder: Path) -> None:
+    # `$` would match before a final newline; an id becomes part of a pytest node id.
+    text = edit("  - id: fit\n", '  - id: "fit\\n"\n')
+    found = problems(folder, text)
+    assert any(field.endswith(".id") and "id" in field for _, field, _ in found), found

@@ -34,7 +34,6 @@ from pytest_repro.ledger import (
     SCHEMA_VERSION,
     MultiplexedStore,
     ReadOnlyStore,
-    RunStore,
     SQLiteLedger,
     export_jsonl,
     import_jsonl,
@@ -543,14 +542,6 @@ def test_closing_a_composed_store_closes_every_store(
     for closed in (ledger, second_ledger):
         with pytest.raises(LedgerError, match="closed"):
             closed.get("key-a")
-
-
-def test_run_store_is_the_interface_of_every_store(ledger: SQLiteLedger) -> None:
-    assert isinstance(ledger, RunStore)
-    assert isinstance(ReadOnlyStore(ledger), RunStore)
-    assert isinstance(MultiplexedStore(ledger), RunStore)
-    with pytest.raises(TypeError):
-        RunStore()  # type: ignore[abstract]
 
 
 # -- sharing as JSON lines ---------------------------------------------------------------------

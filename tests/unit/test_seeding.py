@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,6 @@ from pytest_repro import seeding
 from pytest_repro.seeding import (
     capture_rng_state,
     dataloader_seeding,
-    derive_seed,
     deterministic_env,
     restore_rng_state,
     seed_everything,
@@ -106,31 +103,6 @@ def test_a_cublas_setting_chosen_by_the_user_is_kept(monkeypatch: pytest.MonkeyP
     assert "CUBLAS_WORKSPACE_CONFIG" not in deterministic_env()
 
 
-def test_deterministic_env_sets_cublas_workspace_when_unset() -> None:
-    assert deterministic_env()["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
-
-
-def test_unknown_mode_and_bad_seeds_are_rejected() -> None:
-    with pytest.raises(ValueError, match="deterministic='yes'"):
-        seed_everything(1, deterministic="yes")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="derive_seed"):
-        seed_everything(2**32)
-    with pytest.raises(TypeError):
-        seed_everything(True)
-
-
-def test_torch_false_neither_imports_nor_touches_torch() -> None:
-    code = (
-        "import sys\n"
-        "from pytest_repro.seeding import seed_everything\n"
-        "s = seed_everything(5, deterministic='on', torch=False)\n"
-        "assert 'torch' not in sys.modules, 'torch was imported'\n"
-        "assert s.torch is None and s.report.generators == ('python', 'numpy')\n"
-        "assert s.report.settings == {}\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=ROOT)
-
-
 def test_torch_false_leaves_an_imported_torch_alone() -> None:
     torch.manual_seed(11)
     expected = torch.rand(2).tolist()
@@ -138,31 +110,6 @@ def test_torch_false_leaves_an_imported_torch_alone() -> None:
     seeded = seed_everything(5, torch=False)
     assert seeded.torch is None
     assert torch.rand(2).tolist() == expected
-
-
-def test_derive_seed_is_stable_across_processes_and_32_bit() -> None:
-    here = derive_seed("1611.03530", "claim", 3)
-    code = (
-        "from pytest_repro.seeding import derive_seed; print(derive_seed('1611.03530', 'claim', 3))"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": "123"}
-    there = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env, cwd=ROOT
-    )
-    assert int(there.stdout) == here
-    assert 0 <= here < 2**32
-    assert derive_seed("a", 1) == derive_seed("a", 1) != derive_seed("a", "1")
-    assert derive_seed("ab") != derive_seed("a", "b")
-
-
-def test_derive_seed_is_pinned() -> None:
-    # A fixed value guards against an encoding change silently moving every derived seed.
-    assert derive_seed("pytest-repro", 0) == 1107003678
-
-
-def test_derive_seed_rejects_other_types() -> None:
-    with pytest.raises(TypeError):
-        derive_seed(1.5)  # type: ignore[arg-type]
 
 
 class _Noisy(torch.utils.data.Dataset):  # type: ignore[misc]

@@ -1,0 +1,264 @@
+"""The run machinery of one pytest process, opened on first use.
+
+:class:`Runtime` owns the ledger, the planner, the run service (with the executor a
+plugin or the default supplies) and the evaluator, and caches what a session asks
+repeatedly: each paper's environment drift and each sanity check's answer. Claim and
+sanity items call it directly; nothing here knows about test reports or outcomes.
+Nothing heavy starts until a claim needs it, so ``pytest --co`` costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_repro.config import ReproConfig
+from pytest_repro.errors import EnvironmentDrift, LedgerError
+
+if TYPE_CHECKING:
+    from pytest_repro.environment import Drift
+    from pytest_repro.evaluate import Evaluator
+    from pytest_repro.execution.plan import Planner
+    from pytest_repro.execution.readers import MetricReader
+    from pytest_repro.execution.service import Counters, Executor, RunLock, RunService
+    from pytest_repro.ledger.store import RunStore
+    from pytest_repro.records import RunRecord
+    from pytest_repro.results import ClaimResult
+    from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+
+
+class Runtime:
+    """Planner, run service, evaluator and ledger of one pytest process."""
+
+    def __init__(
+        self, config: pytest.Config, cfg: ReproConfig, *, session_start: float | None = None
+    ) -> None:
+        self.config = config
+        self.cfg = cfg
+        self.session_start = time.time() if session_start is None else session_start
+        self._store: RunStore | None = None
+        self._planner: Planner | None = None
+        self._service: RunService | None = None
+        self._evaluator: Evaluator | None = None
+        self._readers: dict[str, MetricReader] | None = None
+        self._drift: dict[Path, list[Drift]] = {}
+        self._sanity: dict[tuple[Path, str], str | None] = {}
+
+    # -- parts, opened lazily ---------------------------------------------------------------
+    def store(self) -> RunStore | None:
+        """The ledger (opened once); None with ``--repro-cache=off``."""
+        if self._store is None and self.cfg.cache != "off":
+            from pytest_repro.ledger import SQLiteLedger
+
+            try:
+                ledger = SQLiteLedger(self.cfg.ledger)
+            except LedgerError as exc:
+                raise pytest.UsageError(
+                    f"{exc}\nuse --repro-ledger=PATH, or --repro-cache=off to run without one"
+                ) from None
+            ledger.recover_interrupted()
+            self._store = self._with_shared(ledger)
+        return self._store
+
+    def _with_shared(self, ledger: RunStore) -> RunStore:
+        """The local ledger, with ``--repro-ledger-read`` ledgers read behind it."""
+        if not self.cfg.ledger_read:
+            return ledger
+        from pytest_repro.ledger import MultiplexedStore, ReadOnlyStore, SQLiteLedger
+
+        shared: list[RunStore] = []
+        for path in self.cfg.ledger_read:
+            if not path.is_file():
+                ledger.close()
+                for store in shared:
+                    store.close()
+                raise pytest.UsageError(
+                    f"--repro-ledger-read={path}: no such ledger file; give the path of a "
+                    "ledger.sqlite (e.g. downloaded from a CI run), or leave the option out"
+                )
+            try:
+                shared.append(ReadOnlyStore(SQLiteLedger(path)))
+            except LedgerError as exc:
+                ledger.close()
+                raise pytest.UsageError(f"--repro-ledger-read={path}: {exc}") from None
+        return MultiplexedStore(ledger, *shared)
+
+    @property
+    def planner(self) -> Planner:
+        if self._planner is None:
+            from pytest_repro.execution.plan import Planner
+
+            self._planner = Planner(self.cfg)
+        return self._planner
+
+    @property
+    def service(self) -> RunService:
+        if self._service is None:
+            from pytest_repro.execution.gpus import GpuLeases
+            from pytest_repro.execution.service import RunService
+
+            self._service = RunService(
+                self.cfg,
+                store=self.store(),
+                executor=self._make_executor(),
+                lock=self._lock_factory(),
+                gpu_lease=GpuLeases(self.cfg.workdir / "locks").lease,
+                readers=self.readers(),
+                session_start=self.session_start,
+            )
+        return self._service
+
+    @property
+    def evaluator(self) -> Evaluator:
+        if self._evaluator is None:
+            from pytest_repro.evaluate import Evaluator
+
+            self._evaluator = Evaluator(self.cfg, self.planner, self.service.obtain)
+        return self._evaluator
+
+    def readers(self) -> dict[str, MetricReader]:
+        """Every metric reader: the built-in ones and those plugins supply.
+
+        Raises :class:`~pytest_repro.errors.ReproError` when two claim one format."""
+        if self._readers is None:
+            from pytest_repro.execution.readers import reader_table
+
+            supplied = self.config.hook.pytest_repro_metric_readers(config=self.config)
+            self._readers = reader_table(r for group in supplied for r in group)
+        return self._readers
+
+    def metric_formats(self) -> tuple[str, ...]:
+        """The ``run.metrics`` formats plugins add to the built-in ones (for the spec loader)."""
+        from pytest_repro.execution.readers import BUILTIN_READERS
+
+        return tuple(name for name in self.readers() if name not in BUILTIN_READERS)
+
+    def check_workdir(self) -> None:
+        """The working folder must be writable before the first run, or the session stops."""
+        if self.cfg.cache == "off":
+            return
+        probe = self.cfg.workdir / f".write-test-{os.getpid()}"
+        try:
+            self.cfg.workdir.mkdir(parents=True, exist_ok=True)
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise pytest.UsageError(
+                f"pytest-repro cannot write its working folder {self.cfg.workdir} ({exc.strerror or exc}); "
+                "use --repro-dir=PATH (or ini repro_dir) to put it somewhere writable, "
+                "or --repro-cache=off to run without a ledger"
+            ) from None
+
+    def _make_executor(self) -> Executor:
+        executor: Executor | None = self.config.hook.pytest_repro_make_executor(
+            config=self.config, cfg=self.cfg
+        )
+        if executor is None:  # every implementation declined, ours included
+            from pytest_repro.execution.service import default_executor
+
+            executor = default_executor(self.cfg, usepdb=bool(self.config.option.usepdb))
+        return executor
+
+    def _lock_factory(self) -> Callable[[str], RunLock] | None:
+        if self.cfg.cache == "off":
+            return None
+        from pytest_repro.ledger import run_lock
+
+        lock_dir = self.cfg.workdir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+
+        def lock(key: str) -> RunLock:
+            return run_lock(lock_dir, key)
+
+        return lock
+
+    # -- what items ask ---------------------------------------------------------------------
+    def evaluate(self, spec: PaperSpec, claim: Claim) -> ClaimResult:
+        """The claim's result. A bug inside pytest-repro still gives the claim a result."""
+        try:
+            result = self.evaluator.evaluate(spec, claim)
+        except Exception as exc:
+            if self.config.option.usepdb:
+                raise  # --pdb: let the debugger see it
+            result = internal_error(spec, claim, exc)
+        drift = self._drift.get(spec.file) or []
+        if drift and result.verdict != "error":
+            result = result.with_warnings([drift_line(d) for d in drift])
+        return result
+
+    def sanity(self, spec: PaperSpec, check: SanityCheck) -> str | None:
+        """None when the check passes, else what failed; asked once per paper and check."""
+        key = (spec.file, check.name)
+        if key not in self._sanity:
+            from pytest_repro.sanity import run_check
+
+            try:
+                self._sanity[key] = run_check(check, spec, self.planner, self.service.obtain)
+            except Exception as exc:
+                self._sanity[key] = f"{type(exc).__name__}: {exc}"
+        return self._sanity[key]
+
+    def check_environment(self, spec: PaperSpec) -> None:
+        """Note how the installed packages differ from the paper's pins; under
+        ``--repro-env=strict`` a difference raises :class:`EnvironmentDrift`."""
+        if self.cfg.env in ("off", "isolate"):
+            return
+        if spec.file not in self._drift:
+            from pytest_repro.environment import check_environment
+
+            self._drift[spec.file] = list(check_environment(spec.environment, spec.folder))
+        drift = self._drift[spec.file]
+        if drift and self.cfg.env == "strict":
+            from pytest_repro.environment import format_drift_table
+
+            raise EnvironmentDrift(
+                f"{spec.display}: the installed environment differs from what the paper pins "
+                f"(--repro-env=strict):\n{format_drift_table(drift)}\n"
+                "fix: install the pinned versions, or use --repro-env=isolate to run this paper in its own venv"
+            )
+
+    # -- what reports ask -------------------------------------------------------------------
+    @property
+    def counters(self) -> Counters | None:
+        """How many runs this process executed and reused; None when no claim ran."""
+        return self._service.counters if self._service is not None else None
+
+    def memo_records(self) -> list[RunRecord]:
+        """The runs this process obtained (recorded or not, e.g. under --repro-cache=off)."""
+        return list(self._service.memo.values()) if self._service is not None else []
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+        if self._store is not None:
+            self._store.close()
+
+
+def internal_error(spec: PaperSpec, claim: Claim, exc: BaseException) -> ClaimResult:
+    """A bug in pytest-repro while evaluating a claim, as the claim's error result."""
+    from pytest_repro.results import ClaimHeader, ClaimResult
+
+    details = "".join(traceback.format_exception(exc))
+    message = (
+        f"pytest-repro failed while evaluating this claim: {type(exc).__name__}: {exc}\n"
+        "This is a bug in pytest-repro; please report it with the traceback below.\n" + details
+    )
+    return ClaimResult.failed(
+        ClaimHeader.of(spec, claim),
+        message,
+        short=f"internal error: {type(exc).__name__}: {exc}",
+    )
+
+
+def drift_line(drift: Drift) -> str:
+    installed = drift.installed if drift.installed is not None else "not installed"
+    return f"environment drift: {drift.name} {drift.expected} expected, {installed} installed ({drift.loc})"
+
+
+__all__ = ["Runtime", "drift_line", "internal_error"]
