@@ -14,7 +14,12 @@ It prints Markdown tables (the ones quoted in ``docs/statistics.md``):
    edge, false gap);
 5. adaptive seeding (expected seeds, false matched) and what checking the fixed interval
    after every seed would do instead;
-6. the time one claim's verdict takes with each method.
+6. the time one claim's verdict takes with each method;
+7. identical seeds (copies of one run) and seeds that differ only by rounding noise;
+8. comparative rules that follow the claim, and a count of monotonicity violations;
+9. bounded metrics (a fraction near 1): matched and false-matched rates.
+
+``--sections identical,rules,bounded`` prints only the sections named (all by default).
 
 Everything is simulated with fixed seeds, so the same arguments print the same numbers.
 """
@@ -31,6 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stats_real_seeds import bounded_tables, identical_tables, rules_tables
 
 from pytest_repro.stats import (
     PaperSpread,
@@ -51,6 +58,17 @@ from pytest_repro.stats.simulate import (
 )
 
 SEED_COUNTS = (2, 3, 5, 10, 20)
+SECTIONS = (
+    "coverage",
+    "pooling",
+    "hierarchical",
+    "decision",
+    "adaptive",
+    "timing",
+    "identical",
+    "rules",
+    "bounded",
+)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -386,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resamples", type=int, default=999, help="B for coverage simulations")
     parser.add_argument("--seed", type=int, default=20240229, help="master seed")
     parser.add_argument("--quick", action="store_true", help="a fast, rough run (for smoke)")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to print (default all: {','.join(SECTIONS)})",
+    )
     args = parser.parse_args(argv)
     reps, boot_reps, resamples = args.reps, args.boot_reps, args.resamples
     hier_reps, repeat = 1000, 200
@@ -397,14 +420,27 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: python benchmarks/stats_calibration.py --reps {reps} --boot-reps "
         f"{boot_reps} --resamples {resamples} --seed {args.seed}"
         + (" --quick" if args.quick else "")
+        + (f" --sections {args.sections}" if args.sections != ",".join(SECTIONS) else "")
         + "\n"
     )
-    coverage_table(reps, boot_reps, resamples, args.seed)
-    pooling_table(reps, args.seed)
-    hierarchical_table(hier_reps, args.seed)
-    decision_tables(reps, args.seed)
-    adaptive_tables(reps, args.seed)
-    timing_table(args.seed, repeat)
+    chosen = {name.strip() for name in args.sections.split(",") if name.strip()}
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; use some of {','.join(SECTIONS)}")
+    runs: dict[str, Callable[[], None]] = {
+        "coverage": lambda: coverage_table(reps, boot_reps, resamples, args.seed),
+        "pooling": lambda: pooling_table(reps, args.seed),
+        "hierarchical": lambda: hierarchical_table(hier_reps, args.seed),
+        "decision": lambda: decision_tables(reps, args.seed),
+        "adaptive": lambda: adaptive_tables(reps, args.seed),
+        "timing": lambda: timing_table(args.seed, repeat),
+        "identical": identical_tables,
+        "rules": lambda: rules_tables(min(reps, 2000), args.seed),
+        "bounded": lambda: bounded_tables(reps, args.seed),
+    }
+    for name in SECTIONS:
+        if name in chosen:
+            runs[name]()
     print(f"Total time: {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -251,6 +251,7 @@ class Evaluator:
             examples=[list(e) for e in only.examples] if only.examples is not None else None,
             seeds=seeds,
             rng=rng,
+            bounds=_bounds(claim.unit, paper.value),
         )
         return stats.answer_absolute(only.values, absolute, schedule=schedule)
 
@@ -337,6 +338,14 @@ class Evaluator:
             seed=seed,
             runs=runs,
         )
+
+
+def _bounds(unit: str | None, paper: float) -> tuple[float, float] | None:
+    """The range the claim's unit implies, when the paper's value lies in it."""
+    from pytest_repro.stats.bounded import bounds_for_unit
+
+    found = bounds_for_unit(unit)
+    return found if found is not None and found[0] <= paper <= found[1] else None
 
 
 def gist(message: str) -> str:

@@ -30,6 +30,9 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
             return f"[fundamental disagreement: B better by {units.magnitude(verdict.estimate)}, see {_see(claim)}]"
     if outcome == "matched":
         return f"[matched within {units.magnitude(claim.tolerance or 0.0)}]"
+    if outcome == "gap" and claim.better == "none":
+        side = "above" if delta > 0 else "below"
+        return f"[{side} the paper by {units.magnitude(delta)}" + _hypothesis(claim) + "]"
     if outcome == "gap":
         return f"[gap of {units.magnitude(delta)}" + _hypothesis(claim) + "]"
     if outcome == "exceeded":
@@ -38,6 +41,8 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
         return f"[fundamental disagreement, see {_see(claim)}]"
     if verdict.n <= 1 and verdict.deviation_in_tol is not None:
         return f"[inconclusive: 1 seed, {verdict.deviation_in_tol:.1f} tolerances from the paper]"
+    if any(note.startswith("identical seeds:") for note in verdict.notes):
+        return f"[inconclusive: all {verdict.n} seeds gave the same value, more copies will not decide]"
     if verdict.seeds_needed:
         return f"[inconclusive: ~{verdict.seeds_needed} seeds would decide]"
     return "[inconclusive: the interval is too wide to decide]"

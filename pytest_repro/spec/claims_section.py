@@ -22,7 +22,7 @@ from pytest_repro.spec.keys import (
     REQUIRED_CLAIM_KEYS,
 )
 from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
-from pytest_repro.spec.seeds_section import check_seeds_suffice, read_seeds
+from pytest_repro.spec.seeds_section import check_seeds_suffice, check_welch_seeds, read_seeds
 from pytest_repro.spec.variants_section import read_overrides, read_variant_ref
 from pytest_repro.spec.yamlnodes import YNode
 from pytest_repro.vocab import (
@@ -172,6 +172,9 @@ def _claim(
     c.string("notes")
     if isinstance(seeds, SeedPlan):
         check_seeds_suffice(c, seeds, interval, statistic, comparative=comparative)
+        if comparative:
+            # Both arms run the claim's seeds, so the comparison is paired today.
+            check_welch_seeds(c, seeds, paired=True)
     if len(ctx.ck.problems) > before:
         return None
     locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}

@@ -121,3 +121,22 @@ def check_seeds_suffice(
         )
     if method == "hierarchical" and comparative:
         c.bad("interval", "interval: hierarchical is for absolute claims", "use interval: t")
+
+
+#: Welch's interval (arms on different seeds) needs this many seeds in each arm.
+MIN_SEEDS_WELCH = 3
+
+
+def check_welch_seeds(c: MapReader, seeds: SeedPlan, *, paired: bool) -> None:
+    """Record a problem when a comparative claim's arms run on different seeds (Welch)
+    with fewer than 3 seeds in an arm; paired arms (the same seeds) need only 2."""
+    fewest = seeds.stages[0] if seeds.stages else len(seeds.seeds)
+    if paired or fewest >= MIN_SEEDS_WELCH:
+        return
+    c.bad(
+        "seeds",
+        f"arms on different seeds are compared with Welch's interval, which needs "
+        f"{MIN_SEEDS_WELCH} or more seeds in each arm, but this claim "
+        + (f"looks first at {fewest}" if seeds.stages else f"runs {fewest}"),
+        f"run both arms on the same seeds, or use seeds: {MIN_SEEDS_WELCH} or more",
+    )

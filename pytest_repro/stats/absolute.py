@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from pytest_repro.errors import StatsError
 from pytest_repro.stats import bootstrap as boot
+from pytest_repro.stats.bounded import check_bounds, clip_to_bounds
 from pytest_repro.stats.checks import (
     check_choice,
     check_disagreement,
@@ -51,6 +52,7 @@ from pytest_repro.stats.rules import (
     Floor,
     classify_absolute,
     first_decided,
+    identical_rows,
     outcome_of,
 )
 
@@ -73,6 +75,7 @@ def decide_absolute(
     show_level: float = 0.95,
     rng: np.random.Generator | None = None,
     seeds: Sequence[int] | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> Verdict:
     """The verdict on "the metric is ``paper`` ± ``tolerance``" from per-seed ``values``.
 
@@ -80,7 +83,10 @@ def decide_absolute(
     spread at 4 seeds or fewer when ``paper_spread`` is given), decided at
     ``decide_level`` and shown at ``show_level``. ``rng`` drives bootstrap methods
     (``None``: a fixed default seed, so results repeat). ``seeds`` names the seeds in
-    messages and notes.
+    messages and notes. ``bounds`` is the metric's range (``(0, 1)`` for a fraction):
+    both intervals are clipped to it, so where the band reaches a bound only the other
+    side is tested (one-sided). Identical seed values count as one effective value (see
+    :func:`~.rules.absolute_t`).
 
     >>> v = decide_absolute([0.981, 0.984, 0.979], paper=0.982, tolerance=0.01)
     >>> v.outcome, v.method, v.n
@@ -99,7 +105,9 @@ def decide_absolute(
     if paper_spread is not None:
         check_paper_spread(paper_spread)
     ex = _check_examples(examples, x.size, seeds)
+    lo_bound, hi_bound = check_bounds(bounds, paper)
     n = x.size
+    one = bool(identical_rows(x)[0])
     chosen, notes = _choose_absolute(method, statistic, n, ex is not None)
     levels = (float(decide_level), float(show_level))
     floor = _absolute_floor(resolution, ex, tolerance)
@@ -117,7 +125,7 @@ def decide_absolute(
         if chosen != "t":
             notes.append(f"the paper's spread is not used by the {chosen} interval")
 
-    if chosen == "t":
+    if chosen == "t" or one:
         computed = t_interval(x, levels, spread=paper_spread, spread_sd=spread_sd, floor=floor)
     else:
         unmeasurable = is_constant(x) or bool(floor.binds(np.array([np.std(x, ddof=1)]))[0])
@@ -133,6 +141,8 @@ def decide_absolute(
     if ex is not None:
         warnings.extend(_examples_mismatch(x, ex, seeds))
 
+    computed, clip_notes = clip_to_bounds(computed, lo_bound, hi_bound)
+    notes.extend(clip_notes)
     code = int(
         classify_absolute(
             computed.decide[0],
@@ -144,7 +154,12 @@ def decide_absolute(
         )
     )
     needed = _seeds_needed_absolute(
-        computed, paper=paper, tolerance=tolerance, better=better, disagreement=disagreement
+        computed,
+        paper=paper,
+        tolerance=tolerance,
+        better=better,
+        disagreement=disagreement,
+        bounds=(lo_bound, hi_bound),
     )
     deviation = abs(computed.estimate - paper) / tolerance
     if n == 1 and paper_spread is None:
@@ -311,13 +326,19 @@ def _examples_mismatch(
 
 
 def _seeds_needed_absolute(
-    c: Computed, *, paper: float, tolerance: float, better: Better, disagreement: float
+    c: Computed,
+    *,
+    paper: float,
+    tolerance: float,
+    better: Better,
+    disagreement: float,
+    bounds: tuple[float, float],
 ) -> int | None:
     if c.needed_ns is None or c.needed_hw is None:
         return None
     codes = classify_absolute(
-        c.estimate - c.needed_hw,
-        c.estimate + c.needed_hw,
+        np.maximum(c.estimate - c.needed_hw, bounds[0]),
+        np.minimum(c.estimate + c.needed_hw, bounds[1]),
         paper=paper,
         tolerance=tolerance,
         better=better,

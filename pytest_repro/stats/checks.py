@@ -73,6 +73,21 @@ def finite_values(
     return arr
 
 
+#: Welch's interval needs this many seeds in each arm: with 2, its df (as low as 1) and
+#: the two variances, each from one degree of freedom, make the interval erratic.
+MIN_SEEDS_WELCH = 3
+
+
+def check_welch_arms(n_a: int, n_b: int) -> None:
+    """Refuse an unpaired (Welch) comparison with fewer than 3 seeds in an arm."""
+    if min(n_a, n_b) < MIN_SEEDS_WELCH:
+        raise StatsError(
+            f"an unpaired comparison (Welch) needs {MIN_SEEDS_WELCH} or more seeds in each arm, "
+            f"got {n_a} for A and {n_b} for B; run both arms on the same seeds (paired), or run "
+            f"{MIN_SEEDS_WELCH} or more seeds in each arm"
+        )
+
+
 def check_positive(value: float | None, name: str) -> None:
     if value is None:
         return

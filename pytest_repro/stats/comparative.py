@@ -23,6 +23,7 @@ from pytest_repro.stats.checks import (
     check_disagreement,
     check_finite,
     check_positive,
+    check_welch_arms,
     finite_values,
     outlier_notes,
     show,
@@ -52,6 +53,7 @@ from pytest_repro.stats.rules import (
     classify_comparative,
     first_decided,
     halfwidths_welch,
+    identical_rows,
     outcome_of,
     welch_t,
 )
@@ -104,6 +106,7 @@ def decide_comparative(
     else:
         xa = finite_values(a, what="values of A", seeds=_seeds_for(seeds, len(a)))
         xb = finite_values(b, what="values of B", seeds=_seeds_for(seeds, len(b)))
+        check_welch_arms(xa.size, xb.size)
     check_finite(margin, "margin")
     if margin < 0:
         raise StatsError(
@@ -130,7 +133,8 @@ def decide_comparative(
         chosen = _choose_comparative(method, n, paired=True)
         estimate = float(d.mean())
         floor = _comparative_floor(resolution, tolerance, margin, estimate)
-        computed = _paired(d, chosen, levels, floor, default_rng(rng))
+        copies = bool(identical_rows(xa)[0] and identical_rows(xb)[0])
+        computed = _paired(d, chosen, levels, floor, default_rng(rng), copies)
         notes.extend(outlier_notes(d, seeds, "difference A-B" if sign > 0 else "difference B-A"))
         notes.extend(skew_notes(d, "differences"))
     else:
@@ -196,11 +200,18 @@ def _paired(
     levels: tuple[float, float],
     floor: Floor,
     rng: np.random.Generator,
+    copies: bool,
 ) -> Computed:
     n = d.size
     sd = float(np.std(d, ddof=1)) if n > 1 else math.nan
+    if copies:
+        # Both arms are copies of one run each: one effective difference.
+        c = t_interval(
+            d, levels, spread=None, spread_sd=None, floor=floor, single=True, what="pairs"
+        )
+        return dataclasses.replace(c, method=f"paired {c.method}")
     if chosen == "t" or bool(floor.binds(np.array([sd]))[0]) or sd <= 0:
-        c = t_interval(d, levels, spread=None, spread_sd=None, floor=floor)
+        c = t_interval(d, levels, spread=None, spread_sd=None, floor=floor, single=False)
         label = "paired t" if chosen == "t" else "paired t (spread floor)"
         return dataclasses.replace(c, method=label)
     b = BOOTSTRAP_RESAMPLES
@@ -220,6 +231,17 @@ def _unpaired(
     rng: np.random.Generator,
 ) -> Computed:
     n = min(a.size, b.size)
+    if n >= 2 and bool(identical_rows(a)[0] and identical_rows(b)[0]):
+        diff = np.array([float(a.mean() - b.mean())])
+        c = t_interval(
+            diff, levels, spread=None, spread_sd=None, floor=floor, single=True, what="seeds"
+        )
+        note = (
+            f"identical seeds: arm A's {a.size} seeds all gave {a[0]:.6g} and arm B's {b.size} "
+            f"all gave {b[0]:.6g}: the seed may not reach the random generators, or the runs "
+            "are deterministic; each arm counts as one value (n_eff = 1)"
+        )
+        return dataclasses.replace(c, method=f"welch {c.method}", notes=(note, *c.notes[1:]))
     if n < 2:
         return Computed(
             estimate=float(a.mean() - b.mean()),

@@ -79,15 +79,22 @@ def t_interval(
     spread_sd: float | None,
     floor: Floor,
     why: str = "",
+    single: bool | None = None,
+    what: str = "seeds",
 ) -> Computed:
     """The Student-t interval on the mean of ``x`` at ``levels`` (decide, show).
 
     With the paper's ``spread`` (and its sd, ``spread_sd``) few seeds borrow the paper's
     spread; a spread below ``floor`` is raised to it, and ``why`` ends that note.
+    Identical values (``single``: by default detected) are one effective value.
     """
     n = x.size
     m = spread.seeds if spread is not None else None
-    tb = absolute_t(x[np.newaxis, :], levels, spread_sd=spread_sd, spread_m=m, floor=floor)
+    tb = absolute_t(
+        x[np.newaxis, :], levels, spread_sd=spread_sd, spread_m=m, floor=floor, single=single
+    )
+    if tb.single is not None and bool(tb.single[0]):
+        return _single(x, tb.estimate, tb.low, tb.high, spread_sd, m, floor, what)
     notes: list[str] = []
     if tb.pooled and spread_sd is not None and m is not None:
         own = float(tb.own_sd[0])
@@ -110,12 +117,13 @@ def t_interval(
     else:
         method = "student-t"
     if bool(tb.floored[0]):
-        what = (
+        reason = (
             f"all {n} seeds gave {x[0]:.6g}"
             if is_constant(x)
             else f"the spread ({'pooled ' if tb.pooled else ''}sd) is below the floor"
         )
-        notes.append(f"spread floor: {what}; the sd used is {floor.describe()}{why}")
+        used = "" if floor.known_step else f" (max(sd, floor - sd) = {float(tb.sd[0]):.6g})"
+        notes.append(f"spread floor: {reason}; the floor is {floor.describe()}{used}{why}")
     ns: NDArray[np.int64] | None = None
     hw: FloatArray | None = None
     if n > 1 or spread_sd is not None:
@@ -126,6 +134,62 @@ def t_interval(
         estimate=float(tb.estimate[0]),
         decide=(float(tb.low[0, 0]), float(tb.high[0, 0])),
         show=(float(tb.low[1, 0]), float(tb.high[1, 0])),
+        method=method,
+        needed_ns=ns,
+        needed_hw=hw,
+        notes=tuple(notes),
+    )
+
+
+def identical_note(x: FloatArray, what: str = "seeds") -> str:
+    """The note on seeds that all gave the same value."""
+    return (
+        f"identical seeds: all {x.size} {what} gave {x[0]:.6g}: the seed may not reach the random "
+        "generators, or the run is deterministic; copies of one run count as one value "
+        "(n_eff = 1), so more seeds will not narrow the interval unless they differ"
+    )
+
+
+def _single(
+    x: FloatArray,
+    estimate: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    spread_sd: float | None,
+    m: int | None,
+    floor: Floor,
+    what: str,
+) -> Computed:
+    """The interval of one effective value (every seed gave the same value)."""
+    notes = [identical_note(x, what)]
+    if spread_sd is not None and m is not None:
+        method = f"one effective value (paper sd, m={m}, df={m - 1})"
+        notes.append(
+            f"one effective value: the interval uses the paper's sd {spread_sd:.4g} over its "
+            f"{m} runs (df={m - 1}), not divided by sqrt({x.size})"
+        )
+    elif floor.source == "estimate":
+        method = "one effective value"
+        notes.append(
+            "one effective value and no known spread (no resolution, tolerance or margin): "
+            "no interval — give resolution:, or make the seeds reach the run"
+        )
+    else:
+        method = "one effective value (spread floor)"
+        notes.append(
+            f"one effective value: its spread is taken as the floor, {floor.describe()}, "
+            "with a normal quantile; decided only when the whole interval lies on one side"
+        )
+    # More copies give the same interval: it decides at the fewest seeds that show the copies
+    # (1 with the paper's spread, else 2) or never.
+    half = (float(high[0, 0]) - float(low[0, 0])) / 2.0
+    first = 1 if spread_sd is not None else 2
+    ns = np.array([first], dtype=np.int64) if math.isfinite(half) else None
+    hw = np.array([half], dtype=np.float64) if math.isfinite(half) else None
+    return Computed(
+        estimate=float(estimate[0]),
+        decide=(float(low[0, 0]), float(high[0, 0])),
+        show=(float(low[1, 0]), float(high[1, 0])),
         method=method,
         needed_ns=ns,
         needed_hw=hw,

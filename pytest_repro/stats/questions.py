@@ -52,6 +52,7 @@ class AbsoluteQuestion:
     examples: Sequence[Sequence[float]] | None = None
     seeds: Sequence[int] | None = None
     rng: np.random.Generator | None = None
+    bounds: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +108,7 @@ def answer_absolute(
             examples=q.examples,
             seeds=q.seeds,
             rng=q.rng,
+            bounds=q.bounds,
         )
         return True, verdict
     return decide_sequential(
@@ -123,6 +125,7 @@ def answer_absolute(
         examples=q.examples,
         seeds=q.seeds,
         rng=q.rng,
+        bounds=q.bounds,
     )
 
 

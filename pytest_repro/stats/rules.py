@@ -29,6 +29,9 @@ FloorSource = Literal["resolution", "examples", "tolerance", "margin", "estimate
 
 #: Without a known resolution, the floor is this fraction of the tolerance (or margin).
 FALLBACK_FLOOR_FRACTION = 0.1
+SQRT2 = math.sqrt(2.0)
+#: Seed values this close (relative to their size) are copies of one run: ``n_eff = 1``.
+IDENTICAL_RTOL = 1e-12
 #: Seeds at or below this count borrow the paper's spread (when the paper gives one).
 MAX_SEEDS_POOLED = 4
 
@@ -49,11 +52,13 @@ def classify_absolute(
     """Outcome codes for intervals ``[low, high]`` against ``paper ± tolerance``.
 
     In order: *disagreement* if the interval lies entirely beyond
-    ``paper ± disagreement·tolerance`` (either side); *matched* if it lies inside the
-    band ``[paper - tol, paper + tol]`` (ends included); entirely below the band is a
-    *gap* when higher is better and *exceeded* when lower is better, entirely above
-    is the reverse, and with ``better="none"`` both are a gap; anything else is
-    *inconclusive*.
+    ``paper ± disagreement·tolerance`` on the worse side (either side with
+    ``better="none"``); *matched* if it lies inside the band ``[paper - tol, paper + tol]``
+    (ends included); entirely below the band is a *gap* when higher is better and
+    *exceeded* when lower is better, entirely above is the reverse, and with
+    ``better="none"`` both are a gap (labelled "above"/"below"); anything else is
+    *inconclusive*. For a direction, moving the interval the better way never turns a
+    passing outcome (matched, exceeded) into a failing one (gap, disagreement).
     """
     lo = np.asarray(low, dtype=np.float64)
     hi = np.asarray(high, dtype=np.float64)
@@ -65,7 +70,10 @@ def classify_absolute(
     out[below] = below_code
     out[above] = above_code
     out[(lo >= paper - tolerance) & (hi <= paper + tolerance)] = MATCHED
-    far = (hi < paper - disagreement * tolerance) | (lo > paper + disagreement * tolerance)
+    far_below = hi < paper - disagreement * tolerance
+    far_above = lo > paper + disagreement * tolerance
+    # Far on the better side is still exceeded: more of what the claim wants never fails.
+    far = {"higher": far_below, "lower": far_above, "none": far_below | far_above}[better]
     out[far] = DISAGREEMENT
     return out
 
@@ -83,12 +91,14 @@ def classify_comparative(
 
     Without the paper's improvement: *disagreement* if the interval lies entirely below
     0 (the claimed direction is reversed with confidence); *matched* if it lies
-    entirely above ``margin``; *gap* if ``margin > 0`` and the interval lies entirely
-    below ``margin`` (A may beat B, but by less than claimed); else *inconclusive*.
+    at or above ``margin`` (entirely above 0 when there is no margin); *gap* if
+    ``margin > 0`` and the interval lies entirely below ``margin`` (A may beat B, but by
+    less than claimed); else *inconclusive*.
 
     With ``paper_delta`` and ``tolerance``: the absolute rules on the improvement (higher
-    is better), and an interval entirely below 0 when the paper claims a positive
-    improvement is a *disagreement*.
+    is better, so beating the paper's improvement by far is *exceeded*, never a
+    disagreement); when the paper claims a positive improvement, an interval entirely
+    below 0 is a *disagreement* and *matched* also needs the interval to clear 0.
     """
     lo = np.asarray(low, dtype=np.float64)
     hi = np.asarray(high, dtype=np.float64)
@@ -102,12 +112,16 @@ def classify_comparative(
             disagreement=disagreement,
         )
         if paper_delta > 0:
+            # A claimed improvement is matched only once A is shown to beat B at all.
+            out[(out == MATCHED) & ~(lo > 0)] = INCONCLUSIVE
             out[hi < 0] = DISAGREEMENT
         return out
     out = np.full(np.broadcast(lo, hi).shape, INCONCLUSIVE, dtype=np.int8)
     if margin > 0:
         out[hi < margin] = GAP
-    out[lo > margin] = MATCHED
+        out[lo >= margin] = MATCHED
+    else:
+        out[lo > 0] = MATCHED
     out[hi < 0] = DISAGREEMENT
     return out
 
@@ -130,13 +144,22 @@ class Floor:
         return self.source in ("resolution", "examples")
 
     def binds(self, sd: FloatArray) -> NDArray[np.bool_]:
-        """Where the floor replaces ``sd``."""
+        """Where the floor changes ``sd`` (a known step: below it; otherwise below half of it)."""
         if self.known_step:
             return np.asarray(sd < self.value)
-        return np.asarray(sd <= 0.0)
+        return np.asarray(sd < self.value / 2.0)
 
     def apply(self, sd: FloatArray) -> FloatArray:
-        return np.where(self.binds(sd), self.value, sd)
+        """The sd used: ``max(sd, step)`` for a known step; ``max(sd, floor - sd)`` otherwise.
+
+        Both are continuous in ``sd`` and never 0. The fallback ramps from the floor at
+        ``sd = 0`` down to ``floor / 2`` and is gone from ``sd = floor / 2`` on, so a real,
+        measurable spread is used as it is while a spread of rounding noise (``1e-9``) is
+        not taken for precision.
+        """
+        arr = np.asarray(sd, dtype=np.float64)
+        out = np.maximum(arr, self.value if self.known_step else self.value - arr)
+        return np.where(np.isfinite(arr), out, arr)
 
     def describe(self) -> str:
         what = {
@@ -168,6 +191,7 @@ class TBounds:
     df: FloatArray  # (rows,)
     floored: NDArray[np.bool_]  # (rows,) where the floor replaced the sd
     pooled: bool
+    single: NDArray[np.bool_] | None = None  # (rows,) identical seeds: one effective value
 
 
 def t_sd_df(
@@ -206,12 +230,16 @@ def absolute_t(
     spread_sd: float | FloatArray | None = None,
     spread_m: int | None = None,
     floor: Floor | None = None,
+    single: NDArray[np.bool_] | bool | None = None,
 ) -> TBounds:
     """Student-t (or pooled) intervals on each row's seed mean, floor applied.
 
     ``x`` is ``(rows, n)``. With one seed and no paper spread the interval is
     unbounded (``±inf``): one value carries no spread. ``spread_sd`` may hold one
-    paper sd per row (simulations draw the paper's runs too).
+    paper sd per row (simulations draw the paper's runs too). Rows whose seeds are all
+    identical (``single``; by default :func:`identical_rows`) count as one effective
+    value: the interval is ``mean ± q · sd`` with the spread of :func:`single_sd_df`,
+    never divided by ``sqrt(n)``, so copies of a deterministic run do not narrow it.
     """
     arr = np.atleast_2d(np.asarray(x, dtype=np.float64))
     n = arr.shape[1]
@@ -223,11 +251,15 @@ def absolute_t(
         df = np.full(sd.shape, float(df_int))
     else:
         sd, df = own, np.full(own.shape, float(n - 1))
+    one = identical_rows(arr) if single is None else np.asarray(single, dtype=bool)
+    one = np.broadcast_to(one, sd.shape)
+    if one.any():
+        sd, df = single_sd_df(sd, df, one, spread_sd=spread_sd, spread_m=spread_m, floor=floor)
     floored = np.zeros(sd.shape, dtype=bool)
     if floor is not None:
         floored = floor.binds(sd) & np.isfinite(sd)
-        sd = np.where(floored, floor.value, sd)
-    se = sd / math.sqrt(n)
+        sd = floor.apply(sd)
+    se = np.where(one, sd, sd / math.sqrt(n))
     low = np.empty((len(levels), arr.shape[0]))
     high = np.empty_like(low)
     for k, level in enumerate(levels):
@@ -242,9 +274,46 @@ def absolute_t(
         sd=sd,
         own_sd=own,
         df=df,
-        floored=floored,
+        floored=floored & ~one,
         pooled=pooled,
+        single=np.asarray(one, dtype=bool),
     )
+
+
+def identical_rows(x: ArrayLike) -> NDArray[np.bool_]:
+    """Rows whose values are all the same to a relative :data:`IDENTICAL_RTOL` (``n >= 2``)."""
+    arr = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if arr.shape[1] < 2:
+        return np.zeros(arr.shape[0], dtype=bool)
+    scale = np.max(np.abs(arr), axis=1)
+    return np.asarray(np.ptp(arr, axis=1) <= IDENTICAL_RTOL * scale)
+
+
+def single_sd_df(
+    sd: FloatArray,
+    df: FloatArray,
+    one: NDArray[np.bool_],
+    *,
+    spread_sd: float | FloatArray | None,
+    spread_m: int | None,
+    floor: Floor | None,
+) -> tuple[FloatArray, FloatArray]:
+    """The spread of one effective value (identical seeds): ``(sd, df)`` where ``one``.
+
+    With the paper's sd it is that sd with ``df = m - 1`` (the one-seed pooled
+    interval); otherwise the floor, taken as the known spread of one run (``df = inf``,
+    a normal quantile). A floor made from the estimate itself is no spread at all: the
+    interval is then unbounded.
+    """
+    sd = np.array(sd, dtype=np.float64)
+    df = np.array(df, dtype=np.float64)
+    if spread_sd is not None and spread_m is not None:
+        sd = np.where(one, np.broadcast_to(np.asarray(spread_sd, dtype=np.float64), sd.shape), sd)
+        df = np.where(one, float(spread_m - 1), df)
+        return sd, df
+    usable = floor is not None and floor.source != "estimate"
+    value = floor.value if floor is not None and usable else math.inf
+    return np.where(one, value, sd), np.where(one, math.inf, df)
 
 
 def welch_t(
@@ -264,14 +333,12 @@ def welch_t(
     sd_b = _tiny_to_zero(sd_b, arr_b)
     floored = np.zeros(sd_a.shape, dtype=bool)
     if floor is not None:
-        fa, fb = floor.binds(sd_a), floor.binds(sd_b)
-        # A floor from the tolerance only steps in when the difference has no spread at all.
-        if not floor.known_step:
-            fa = fa & (sd_b <= 0)
-            fb = fb & (sd_a <= 0)
+        # A fallback floor is a floor on the difference: each arm gets floor / sqrt(2).
+        arm = floor if floor.known_step else Floor(value=floor.value / SQRT2, source=floor.source)
+        fa, fb = arm.binds(sd_a), arm.binds(sd_b)
         floored = fa | fb
-        sd_a = np.where(fa, floor.value, sd_a)
-        sd_b = np.where(fb, floor.value, sd_b)
+        sd_a = arm.apply(sd_a)
+        sd_b = arm.apply(sd_b)
     diff, se, df = welch(mean_a, sd_a, n_a, mean_b, sd_b, n_b)
     low = np.empty((len(levels), arr_a.shape[0]))
     high = np.empty_like(low)

@@ -300,3 +300,28 @@ def outlier_note_rate(n: int, *, reps: int = 20_000, seed: int = 1) -> float:
     rng = np.random.default_rng(seed)
     flagged = sum(bool(outlier_notes(rng.normal(size=n), None)) for _ in range(reps))
     return flagged / reps
+
+
+def bounded_codes(
+    *,
+    true_mean: float,
+    sd: float,
+    n: int,
+    paper: float,
+    tolerance: float,
+    bounds: tuple[float, float] | None,
+    reps: int,
+    rng: np.random.Generator,
+    level: float = 0.90,
+) -> CodeArray:
+    """Verdicts of reproductions whose normal seed values are clipped to ``(0, 1)`` (a
+    fraction cannot pass 1), decided with the metric's ``bounds`` (``None``: without)."""
+    x = np.clip(rng.normal(true_mean, sd, size=(reps, n)), 0.0, 1.0)
+    floor = Floor(value=FALLBACK_FLOOR_FRACTION * tolerance, source="tolerance")
+    tb = absolute_t(x, (level,), floor=floor)
+    low, high = tb.low[0], tb.high[0]
+    if bounds is not None:
+        low, high = np.maximum(low, bounds[0]), np.minimum(high, bounds[1])
+    return classify_absolute(
+        low, high, paper=paper, tolerance=tolerance, better="higher", disagreement=3.0
+    )

@@ -39,7 +39,8 @@ def tight(center: float, n: int = 5, spread: float = 0.0005) -> list[float]:
         (0.885, "higher", "gap"),
         (0.915, "higher", "exceeded"),
         (0.850, "higher", "disagreement"),
-        (0.950, "higher", "disagreement"),
+        (0.950, "higher", "exceeded"),
+        (0.850, "lower", "exceeded"),
         (0.885, "lower", "exceeded"),
         (0.915, "lower", "gap"),
         (0.885, "none", "gap"),
@@ -199,19 +200,19 @@ def test_a_paper_standard_error_above_half_the_tolerance_is_warned_about() -> No
 # --- spread floor ------------------------------------------------------------------------
 
 
-def test_identical_seeds_get_a_floor_from_the_tolerance_never_a_zero_width_interval() -> None:
+def test_identical_seeds_count_as_one_value_with_the_tolerance_floor_as_its_spread() -> None:
     v = decide_absolute([0.9, 0.9, 0.9], paper=PAPER, tolerance=TOL)
-    assert v.interval.high - v.interval.low > 0
     assert v.outcome == "matched"
     half = (v.interval.high - v.interval.low) / 2
-    assert half == pytest.approx(sps.t.ppf(0.95, 2) * 0.1 * TOL / math.sqrt(3))
-    assert any(note.startswith("spread floor") and "tolerance" in note for note in v.notes)
+    assert half == pytest.approx(sps.norm.ppf(0.95) * 0.1 * TOL)
+    assert any(note.startswith("identical seeds: all 3 seeds gave 0.9") for note in v.notes)
+    assert any("n_eff = 1" in note for note in v.notes)
 
 
-def test_the_floor_is_the_metrics_resolution_when_given() -> None:
+def test_the_single_value_is_spread_by_the_metrics_resolution_when_given() -> None:
     v = decide_absolute([0.9, 0.9, 0.9], paper=PAPER, tolerance=TOL, resolution=0.004)
     half = (v.interval.high - v.interval.low) / 2
-    assert half == pytest.approx(sps.t.ppf(0.95, 2) * 0.004 / math.sqrt(3))
+    assert half == pytest.approx(sps.norm.ppf(0.95) * 0.004)
     assert any("resolution" in note for note in v.notes)
 
 
@@ -224,14 +225,16 @@ def test_a_known_resolution_floors_any_smaller_spread() -> None:
 
 def test_per_example_outcomes_give_a_floor_of_one_over_n() -> None:
     examples = [[1.0] * 180 + [0.0] * 20 for _ in range(3)]
-    v = decide_absolute([0.9, 0.9, 0.9], paper=PAPER, tolerance=TOL, examples=examples)
+    v = decide_absolute([0.9, 0.9, 0.901], paper=PAPER, tolerance=TOL, examples=examples)
     half = (v.interval.high - v.interval.low) / 2
     assert half == pytest.approx(sps.t.ppf(0.95, 2) * (1 / 200) / math.sqrt(3))
     assert any("1/N" in note for note in v.notes)
 
 
 def test_a_bootstrap_method_falls_back_to_t_when_seeds_do_not_vary() -> None:
-    v = decide_absolute([0.9] * 6, paper=PAPER, tolerance=TOL, method="bootstrap-t")
+    v = decide_absolute(
+        [0.9, 0.9, 0.9, 0.9, 0.9, 0.9 + 1e-9], paper=PAPER, tolerance=TOL, method="bootstrap-t"
+    )
     assert v.method == "student-t (spread floor)"
     assert v.interval.high > v.interval.low
 
