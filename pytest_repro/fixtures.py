@@ -1,4 +1,4 @@
-"""Fixtures for ordinary tests next to a paper: seeds, the pinned environment, data.
+"""Fixtures for ordinary tests next to a paper: seeds, the pinned environment, data, sanity checks.
 
 They let a paper folder hold plain pytest tests (say ``test_model.py`` checking
 a layer's shapes, or a data invariant) that share the paper's seeding, pins and
@@ -133,6 +133,54 @@ def repro_data(request: pytest.FixtureRequest) -> Callable[[str], Any]:
         return value
 
     return load
+
+
+@pytest.fixture
+def repro_sanity(request: pytest.FixtureRequest) -> Callable[..., Mapping[str, Any]]:
+    """Run a sanity check that trains through the nearest paper's ``run.kit``.
+
+    ``repro_sanity("overfit_tiny_batch", steps=100)`` returns the numbers the check
+    measured (``{"loss": 0.01, "steps": 41, ...}``) and fails the test with the check's
+    own message when it fails. Arguments not given take the check's defaults; the run is
+    recorded in the ledger and reused like the ``sanity:`` checks'::
+
+        def test_the_cnn_memorises_eight_examples(repro_sanity):
+            numbers = repro_sanity("overfit_tiny_batch", examples=8, steps=200)
+            assert numbers["steps"] < 200
+    """
+    from pytest_repro.keys import RUNTIME_KEY
+    from pytest_repro.sanity.cooperative import kit_check
+    from pytest_repro.spec.keys import KIT_CHECKS, SANITY_ARGS
+    from pytest_repro.spec.schema import SanityCheck
+
+    spec = _nearest_spec(request)
+    runtime = request.config.stash[RUNTIME_KEY]
+
+    def check(name: str, **args: Any) -> Mapping[str, Any]:
+        if name not in (*KIT_CHECKS, "finite"):
+            raise pytest.UsageError(
+                f"repro_sanity({name!r}): not a check that trains through run.kit; "
+                f"use one of: {', '.join((*KIT_CHECKS, 'finite'))}"
+            )
+        unknown = sorted(set(args) - set(SANITY_ARGS[name]))
+        if unknown:
+            raise pytest.UsageError(
+                f"repro_sanity({name!r}): unknown argument(s) {', '.join(unknown)}; "
+                f"{name} takes: {', '.join(SANITY_ARGS[name])}"
+            )
+        if not spec.run.kit:
+            pytest.fail(
+                f"repro_sanity({name!r}) needs run.kit in {spec.display} "
+                "(a function returning a SanityKit; docs/paper-yaml.md)",
+                pytrace=False,
+            )
+        sanity = SanityCheck(name=name, args={**SANITY_ARGS[name], **args}, loc=spec.run.loc)
+        result = kit_check(sanity, spec, runtime.planner, runtime.service.obtain)
+        if result.failure is not None:
+            pytest.fail(f"sanity check {name} failed: {result.failure}", pytrace=False)
+        return result.numbers
+
+    return check
 
 
 @pytest.hookimpl(hookwrapper=True)

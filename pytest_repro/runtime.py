@@ -48,7 +48,7 @@ class Runtime:
         self._evaluator: Evaluator | None = None
         self._readers: dict[str, MetricReader] | None = None
         self._drift: dict[Path, list[Drift]] = {}
-        self._sanity: dict[tuple[Path, str], str | None] = {}
+        self._sanity: dict[tuple[Path, str, int], str | None] = {}
 
     # -- parts, opened lazily ---------------------------------------------------------------
     def store(self) -> RunStore | None:
@@ -194,7 +194,7 @@ class Runtime:
 
     def sanity(self, spec: PaperSpec, check: SanityCheck) -> str | None:
         """None when the check passes, else what failed; asked once per paper and check."""
-        key = (spec.file, check.name)
+        key = (spec.file, check.name, check.loc.line)
         if key not in self._sanity:
             from pytest_repro.sanity import run_check
 

@@ -39,7 +39,8 @@ def correct_on(
     return out.to(torch.float64)
 
 
-def run(ctx) -> None:
+def load_tensors(ctx) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """Preprocessed train and test images, their true labels, and the class count."""
     cfg = ctx.config
     data = ctx.data("mnist")
     device = ctx.device
@@ -55,6 +56,19 @@ def run(ctx) -> None:
     y_true = torch.as_tensor(data["y"], device=device)
     y_test = torch.as_tensor(data["y_test"], device=device)
     classes = int(y_true.max().item()) + 1
+    return x, y_true, x_test, y_test, classes
+
+
+def make_optimizer(cfg, params) -> torch.optim.Optimizer:
+    return torch.optim.SGD(
+        params, lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
+    )
+
+
+def run(ctx) -> None:
+    cfg = ctx.config
+    device = ctx.device
+    x, y_true, x_test, y_test, classes = load_tensors(ctx)
     if cfg["random_labels"]:
         y = torch.as_tensor(
             ctx.rng.integers(0, classes, size=len(y_true)), dtype=torch.long, device=device
@@ -63,9 +77,7 @@ def run(ctx) -> None:
         y = y_true
 
     model = build_mlp(x.shape[1], cfg["hidden"], cfg["depth"], classes).to(device)
-    optimizer = torch.optim.SGD(
-        model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
-    )
+    optimizer = make_optimizer(cfg, model.parameters())
     loss_fn = nn.CrossEntropyLoss()
     shuffler = torch.Generator().manual_seed(ctx.seed)
 
@@ -102,3 +114,32 @@ def run(ctx) -> None:
             ctx.log_examples("test_acc", test_correct.cpu().numpy(), epoch=epoch)
         if stop:
             break
+
+
+def in_order(x: torch.Tensor, y: torch.Tensor, k: int):
+    """Batches of k examples in the stored order."""
+    for start in range(0, len(y) - k + 1, k):
+        yield x[start : start + k], y[start : start + k]
+
+
+def kit(ctx):
+    """The parts the sanity checks train with: this file's MLP, data, loss and optimizer.
+
+    The labels are the variant's: true labels on the defaults, random ones under
+    ``random_labels: true``. The per-epoch learning-rate decay is left out; the checks
+    take at most a few hundred steps.
+    """
+    from pytest_repro import SanityKit
+
+    cfg = ctx.config
+    x, y, x_test, y_test, classes = load_tensors(ctx)
+    if cfg["random_labels"]:
+        y = torch.as_tensor(ctx.rng.integers(0, classes, size=len(y)), device=y.device)
+    return SanityKit(
+        model=lambda: build_mlp(x.shape[1], cfg["hidden"], cfg["depth"], classes),
+        train_batches=lambda k: in_order(x, y, k),
+        heldout_batches=lambda k: in_order(x_test, y_test, k),
+        loss=nn.CrossEntropyLoss(),
+        optimizer=lambda params: make_optimizer(cfg, params),
+        classes=classes,
+    )

@@ -95,8 +95,8 @@ def correct_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray
     return (pred == y).to(torch.float64).cpu().numpy()
 
 
-def run(ctx) -> None:
-    cfg = ctx.config
+def load_tensors(ctx) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    """The MNIST-1D train and test arrays as tensors on the run's device, and the class count."""
     data = ctx.data("mnist1d")
     device = ctx.device
     x = torch.as_tensor(data["x"], dtype=torch.float32, device=device)
@@ -104,9 +104,20 @@ def run(ctx) -> None:
     x_test = torch.as_tensor(data["x_test"], dtype=torch.float32, device=device)
     y_test = torch.as_tensor(data["y_test"], dtype=torch.long, device=device)
     classes = int(max(y.max().item(), y_test.max().item())) + 1
+    return x, y, x_test, y_test, classes
+
+
+def make_optimizer(cfg, params) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+
+
+def run(ctx) -> None:
+    cfg = ctx.config
+    device = ctx.device
+    x, y, x_test, y_test, classes = load_tensors(ctx)
 
     model = build_model(cfg, x.shape[1], classes).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    optimizer = make_optimizer(cfg, model.parameters())
     loss_fn = nn.CrossEntropyLoss()
 
     batch, steps, eval_every = cfg["batch_size"], cfg["steps"], cfg["eval_every"]
@@ -150,3 +161,25 @@ def run(ctx) -> None:
                 ctx.log_examples("test_acc", test_correct, step=step)
         if stop:
             break
+
+
+def in_order(x: torch.Tensor, y: torch.Tensor, k: int):
+    """Batches of k examples in the stored order, as ``batch_order: sequential`` takes them."""
+    for start in range(0, len(y) - k + 1, k):
+        yield x[start : start + k], y[start : start + k]
+
+
+def kit(ctx):
+    """The parts the sanity checks train with: this file's model, data, loss and optimizer."""
+    from pytest_repro import SanityKit
+
+    cfg = ctx.config
+    x, y, x_test, y_test, classes = load_tensors(ctx)
+    return SanityKit(
+        model=lambda: build_model(cfg, x.shape[1], classes),
+        train_batches=lambda k: in_order(x, y, k),
+        heldout_batches=lambda k: in_order(x_test, y_test, k),
+        loss=nn.CrossEntropyLoss(),
+        optimizer=lambda params: make_optimizer(cfg, params),
+        classes=classes,
+    )

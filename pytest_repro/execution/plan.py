@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.execution.protocol import Task
+from pytest_repro.execution.protocol import SanityTask, Task
 from pytest_repro.records import dumps
 from pytest_repro.spec.schema import PaperSpec, Variant
 from pytest_repro.spec.serial import data_source_to_json
@@ -304,6 +304,16 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Ta
         "packages": list(request.packages),
         "data_sources": [data_source_to_json(s) for s in spec.data],
     }
+    sanity = request.extra.get("sanity")
+    if isinstance(sanity, Mapping):  # a check that trains through run.kit
+        check: SanityTask = {
+            **task,
+            "type": "sanity",
+            "kit": str(sanity["kit"]),
+            "check": str(sanity["check"]),
+            "args": dict(sanity["args"]),
+        }
+        return check
     return task
 
 

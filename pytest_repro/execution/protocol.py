@@ -19,7 +19,8 @@ JSONValue = Any
 class Task(TypedDict):
     """One run to execute: everything the worker needs, nothing it must look up."""
 
-    type: Literal["run"]
+    #: ``run`` calls the entrypoint or command; ``sanity`` is a :class:`SanityTask`.
+    type: Literal["run", "sanity"]
     run_id: str
     paper_dir: str
     #: ``module:function`` in the paper folder, or None for a command run.
@@ -41,6 +42,23 @@ class Task(TypedDict):
     packages: list[str]
     #: the paper's data sources, serialised by :mod:`pytest_repro.spec.serial`.
     data_sources: list[dict[str, JSONValue]]
+
+
+class SanityTask(Task):
+    """A sanity check that trains the model itself, through the paper's ``run.kit``.
+
+    The worker prepares the run as for a :class:`Task` (seed, environment, threads),
+    calls the kit with the run context, runs ``check`` with ``args`` (defaults filled in)
+    and answers a :class:`Reply` whose ``evidence["sanity"]`` holds the check's verdict
+    and numbers: ``{"check", "args", "passed", "failure", "numbers"}``. The reply's status
+    is ``ok`` when the check reached a verdict, pass or fail, and ``failed`` when the kit
+    or the check raised.
+    """
+
+    #: ``module:function`` of ``run.kit``.
+    kit: str
+    check: str
+    args: dict[str, JSONValue]
 
 
 class ExitTask(TypedDict):
@@ -67,4 +85,4 @@ class Ready(TypedDict):
     pid: int
 
 
-__all__ = ["ExitTask", "JSONValue", "Ready", "Reply", "Task"]
+__all__ = ["ExitTask", "JSONValue", "Ready", "Reply", "SanityTask", "Task"]

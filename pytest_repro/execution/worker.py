@@ -26,10 +26,10 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pytest_repro.execution.context import RunContext
-from pytest_repro.execution.protocol import Ready, Reply, Task
+from pytest_repro.execution.protocol import Ready, Reply, SanityTask, Task
 from pytest_repro.vocab import RunStatus
 
 OUTPUT_FILE = "repro-output.log"
@@ -137,7 +137,9 @@ def _execute(
         with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
             try:
                 _prepare(task, state, evidence)
-                if task.get("entrypoint"):
+                if task.get("type") == "sanity":
+                    _run_sanity(cast(SanityTask, task), evidence)
+                elif task.get("entrypoint"):
                     _call_entrypoint(task, evidence)
                 else:
                     _run_command(task, evidence)
@@ -218,16 +220,44 @@ def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
     }
 
 
-def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
-    module_name, function_name = str(task["entrypoint"]).split(":")
+def _function(text: str) -> Any:
+    module_name, function_name = text.split(":")
     module = importlib.import_module(module_name)
     function = getattr(module, function_name, None)
     if not callable(function):
         raise AttributeError(
             f"module {module_name} ({getattr(module, '__file__', '?')}) has no function {function_name}"
         )
+    return function
+
+
+def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
+    function = _function(str(task["entrypoint"]))
     data_log: dict[str, Any] = {}
-    ctx = RunContext(
+    ctx = _context(task, data_log)
+    evidence["data"] = data_log
+    try:
+        function(ctx)
+    finally:
+        ctx.close()
+    evidence["points_logged"] = ctx.logged
+
+
+def _run_sanity(task: SanityTask, evidence: dict[str, Any]) -> None:
+    """Call ``run.kit`` and run the check on what it returns (torch is imported here, not before)."""
+    from pytest_repro.sanity.torch_checks import answer
+
+    data_log: dict[str, Any] = {}
+    ctx = _context(task, data_log)
+    evidence["data"] = data_log
+    try:
+        evidence["sanity"] = answer(task, _function(task["kit"])(ctx), ctx.device)
+    finally:
+        ctx.close()
+
+
+def _context(task: Task, data_log: dict[str, Any]) -> RunContext:
+    return RunContext(
         seed=int(task["seed"]),
         config=task["config"],
         run_dir=Path(task["run_dir"]),
@@ -237,12 +267,6 @@ def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
         max_steps=task.get("max_steps"),
         data_loader=_data_loader(task, data_log),
     )
-    evidence["data"] = data_log
-    try:
-        function(ctx)
-    finally:
-        ctx.close()
-    evidence["points_logged"] = ctx.logged
 
 
 def _data_loader(task: Task, log: dict[str, Any]) -> Any:

@@ -8,6 +8,7 @@ them (``valid keys: ...``). The kinds, directions and methods a value may name c
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
 
@@ -22,6 +23,7 @@ __all__ = [
     "FILE_KEYS",
     "HF_KEYS",
     "ID_PATTERN",
+    "KIT_CHECKS",
     "MAX_SEEDS",
     "MAX_SEED_VALUE",
     "PAPER_KEYS",
@@ -31,6 +33,8 @@ __all__ = [
     "RESERVED_PLACEHOLDERS",
     "RESOURCES_KEYS",
     "RUN_KEYS",
+    "SANITY_ARGS",
+    "SANITY_ARG_KINDS",
     "SANITY_CHECKS",
     "SEED_RANGE_KEYS",
     "SHA256_PATTERN",
@@ -56,7 +60,7 @@ REQUIRED_TOP_KEYS = ("paper", "run", "claims")
 PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue")
 
 # -- run ----------------------------------------------------------------------------------
-RUN_KEYS = ("entrypoint", "command", "metrics", "config", "timeout", "resources", "env")
+RUN_KEYS = ("entrypoint", "command", "metrics", "config", "timeout", "resources", "env", "kit")
 #: ``run.config.<name>: {value: ..., source: ..., why: ...}``.
 CONFIG_VALUE_KEYS = ("value", "source", "why")
 RESOURCES_KEYS = ("gpus", "threads", "memory")
@@ -103,7 +107,51 @@ COMPARE_KEYS = ("a", "b")
 VARIANT_REF_KEYS = ("variant", "config")
 SUBSTITUTION_KEYS = ("original", "used", "why", "claims")
 #: Sanity checks this version can run. Others are rejected rather than silently ignored.
-SANITY_CHECKS = ("determinism", "finite", "train_test_overlap")
+SANITY_CHECKS = (
+    "determinism",
+    "finite",
+    "train_test_overlap",
+    "overfit_tiny_batch",
+    "loss_at_init",
+    "params_update",
+    "label_shuffle",
+)
+#: The checks that train the model themselves, through the paper's ``run.kit``.
+KIT_CHECKS = ("overfit_tiny_batch", "loss_at_init", "params_update", "label_shuffle")
+#: Each check's arguments and their defaults (docs/paper-yaml.md says why each default).
+#: None means "not set": the kit's ``classes``, no fixed ``value``, the only data source.
+SANITY_ARGS: Mapping[str, Mapping[str, object]] = {
+    "determinism": {},
+    "finite": {"examples": 8, "steps": 5},
+    "train_test_overlap": {"data": None, "train": "train", "test": "test", "max": 0},
+    "overfit_tiny_batch": {"examples": 8, "steps": 300, "below": 0.05},
+    "loss_at_init": {"examples": 64, "classes": None, "value": None, "tolerance": 0.25},
+    "params_update": {"examples": 8, "frozen": []},
+    "label_shuffle": {
+        "examples": 256,
+        "steps": 100,
+        "heldout": 512,
+        "classes": None,
+        "margin": 0.1,
+    },
+}
+#: What each argument holds: ``count`` (whole, >= 1), ``whole`` (>= 0), ``positive`` (> 0),
+#: ``classes`` (whole, >= 2), ``number``, ``text``, ``key`` (text or whole), ``texts`` (a list).
+SANITY_ARG_KINDS: Mapping[str, str] = {
+    "examples": "count",
+    "steps": "count",
+    "heldout": "count",
+    "max": "whole",
+    "below": "positive",
+    "tolerance": "positive",
+    "margin": "positive",
+    "classes": "classes",
+    "value": "number",
+    "data": "text",
+    "train": "key",
+    "test": "key",
+    "frozen": "texts",
+}
 
 # -- limits -------------------------------------------------------------------------------
 DEFAULT_SEEDS = 3

@@ -57,7 +57,11 @@ def load_spec(
 
 
 def load_spec_text(
-    text: str, *, path: Path, display: str | None = None, metric_formats: tuple[str, ...] | None = ()
+    text: str,
+    *,
+    path: Path,
+    display: str | None = None,
+    metric_formats: tuple[str, ...] | None = (),
 ) -> PaperSpec:
     """Validate YAML ``text`` as if it were the file at ``path``."""
     shown = display or str(path)

@@ -1,19 +1,22 @@
 """``run:``: how one seed of the reproduction is started and where its metrics are read.
 
 Covers the entrypoint or command (with its ``{placeholders}``), ``metrics``, ``timeout``,
-``resources`` and ``env``; ``config`` is read by :mod:`pytest_repro.spec.config_section`
-and the entrypoint is checked by :mod:`pytest_repro.spec.entrypoint`.
+``resources``, ``env`` and ``kit`` (the function the sanity checks that train call);
+``config`` is read by :mod:`pytest_repro.spec.config_section` and the entrypoint is
+checked by :mod:`pytest_repro.spec.entrypoint`.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from pathlib import Path
 from typing import Any
 
 from pytest_repro.spec.config_section import ConfigDefaults, build_config, config_defaults
 from pytest_repro.spec.context import SpecContext
-from pytest_repro.spec.entrypoint import check_entrypoint
+from pytest_repro.spec.entrypoint import check_entrypoint, top_level_names
 from pytest_repro.spec.fields import (
     MISSING,
     MapReader,
@@ -23,7 +26,12 @@ from pytest_repro.spec.fields import (
     parse_size,
     suggest,
 )
-from pytest_repro.spec.keys import RESERVED_PLACEHOLDERS, RESOURCES_KEYS, RUN_KEYS
+from pytest_repro.spec.keys import (
+    ENTRYPOINT_PATTERN,
+    RESERVED_PLACEHOLDERS,
+    RESOURCES_KEYS,
+    RUN_KEYS,
+)
 from pytest_repro.spec.schema import MetricsSource, Resources, RunSpec
 from pytest_repro.vocab import METRICS_FORMATS
 
@@ -56,6 +64,7 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
         )
     if isinstance(entrypoint, str):
         check_entrypoint(ctx, m, entrypoint)
+    kit = _kit(ctx, m, entrypoint)
     metrics = _metrics(ctx, m)
     if command and metrics is None and not m.has("metrics"):
         m.bad(
@@ -72,7 +81,7 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
     timeout = _timeout(m)
     resources = _resources(ctx, m)
     env = _env(ctx, m)
-    if MISSING in (entrypoint, command, metrics, resources, env, config):
+    if MISSING in (entrypoint, command, metrics, resources, env, config, kit):
         return None, defaults
     if isinstance(command, tuple):
         _check_placeholders(m, command, metrics, defaults.keys)
@@ -85,10 +94,51 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
             timeout=timeout,
             resources=resources,
             env=env,
+            kit=kit,
             loc=ctx.loc(node.line),
         ),
         defaults,
     )
+
+
+def _kit(ctx: SpecContext, m: MapReader, entrypoint: Any) -> Any:
+    """``run.kit``: ``module:function`` in the paper folder, checked like the entrypoint."""
+    kit = m.string("kit")
+    if not isinstance(kit, str):
+        return kit
+    if not isinstance(entrypoint, str):
+        return m.bad(
+            "kit",
+            "needs entrypoint: (a command: run cannot hand its model to a check)",
+            "train through entrypoint: train:run, or remove kit:",
+        )
+    if not ENTRYPOINT_PATTERN.match(kit):
+        return m.bad("kit", f"{kit!r} is not module:function", "write e.g. kit: train:kit")
+    module, function = kit.split(":")
+    rel = Path(*module.split("."))
+    candidates = [ctx.folder / rel.with_suffix(".py"), ctx.folder / rel / "__init__.py"]
+    source = next((p for p in candidates if p.is_file()), None)
+    if source is None:
+        return m.bad(
+            "kit",
+            f"no module {module!r}: {candidates[0].name} is not in {ctx.shown_folder}",
+            f"define def {function}(ctx): returning a SanityKit in {ctx.shown_folder}/{candidates[0].name}",
+        )
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+    except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+        return m.bad(
+            "kit", f"{source.name} does not parse: {exc}", f"fix the syntax of {source.name}"
+        )
+    defined = top_level_names(tree)
+    if defined.get(function) != "def":
+        functions = sorted(n for n, how in defined.items() if how == "def")
+        return m.bad(
+            "kit",
+            f"{source.name} has no top-level function {function!r}{suggest(function, functions)}",
+            f"define def {function}(ctx): in {source.name}, returning pytest_repro.SanityKit(...)",
+        )
+    return kit
 
 
 def _command(m: MapReader) -> Any:

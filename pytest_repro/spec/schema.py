@@ -108,6 +108,8 @@ class RunSpec:
     timeout: float | None = None  # seconds
     resources: Resources = field(default_factory=Resources)
     env: Mapping[str, str] = field(default_factory=dict)
+    #: ``module:function`` returning a :class:`~pytest_repro.sanity.kit.SanityKit`, or None.
+    kit: str | None = None
     loc: Location
 
 

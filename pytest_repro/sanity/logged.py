@@ -1,67 +1,51 @@
-"""Sanity checks: cheap proofs that a paper's pipeline works, run before its claims.
+"""The checks that read what the paper's own runs log, or its data: no kit needed.
 
-Each check returns ``None`` when it passes, or a sentence saying what failed.
-Checks that train use the smoke budget (``--repro-smoke-steps``, 20 steps by
-default) on the paper's default config, seed 0, and their runs are recorded
-and reused like any other run.
-
-* ``determinism`` — the same seed twice gives bit-identical metric series.
-* ``finite`` — no NaN or Inf among the metrics a short run logs.
-* ``train_test_overlap`` — no example of the test split also appears in the
-  training split (``{train_test_overlap: {data: NAME, train: KEY, test: KEY}}``).
+Each returns ``None`` when it passes, or a sentence saying what failed. Checks that
+train use the smoke budget (``--repro-smoke-steps``, 20 steps by default) on the
+paper's default config, seed 0, and their runs are recorded and reused like any other run.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_repro.execution.plan import Planner, RunRequest
-from pytest_repro.records import RunRecord
 from pytest_repro.spec.schema import PaperSpec, SanityCheck, Variant
 
-Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
+if TYPE_CHECKING:
+    from pytest_repro.execution.plan import Planner, RunRequest
+    from pytest_repro.records import RunRecord
+
+    Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
 
 
-def run_check(check: SanityCheck, spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
-    if check.name == "determinism":
-        return _determinism(spec, planner, obtain)
-    if check.name == "finite":
-        return _finite(spec, planner, obtain)
-    if check.name == "train_test_overlap":
-        return _overlap(check, spec)
-    raise ValueError(f"unknown sanity check {check.name!r}")
-
-
-def _defaults(spec: PaperSpec) -> Variant:
+def defaults(spec: PaperSpec) -> Variant:
     return Variant(overrides={}, loc=spec.run.loc)
 
 
 def _short_runs(spec: PaperSpec, planner: Planner, obtain: Obtain, copies: int) -> list[RunRecord]:
     force = planner.cfg.reruns(spec.paper.id, "sanity")
     requests = [
-        planner.request(
-            spec, _defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True, force=force
-        )
+        planner.request(spec, defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True, force=force)
         for i in range(copies)
     ]
     return obtain(requests)
 
 
-def _failed(records: Sequence[RunRecord]) -> str | None:
+def failed(records: Sequence[RunRecord]) -> str | None:
     for record in records:
         if not record.ok:
             tail = "\n".join(record.output_tail.splitlines()[-8:])
             return f"the short run {record.run_id} ended {record.status}: {record.error}" + (
-                f"\n    last output:\n{_indent(tail)}" if tail else ""
+                f"\n    last output:\n{indent(tail)}" if tail else ""
             )
     return None
 
 
-def _determinism(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
+def determinism(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
     first, second = _short_runs(spec, planner, obtain, 2)
-    failure = _failed([first, second])
+    failure = failed([first, second])
     if failure:
         return failure
     if not first.series:
@@ -84,9 +68,9 @@ def _determinism(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | Non
     return None
 
 
-def _finite(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
+def finite(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
     (record,) = _short_runs(spec, planner, obtain, 1)
-    failure = _failed([record])
+    failure = failed([record])
     if failure:
         return failure
     for point in record.series:
@@ -99,7 +83,7 @@ def _finite(spec: PaperSpec, planner: Planner, obtain: Obtain) -> str | None:
     return None
 
 
-def _overlap(check: SanityCheck, spec: PaperSpec) -> str | None:
+def overlap(check: SanityCheck, spec: PaperSpec) -> str | None:
     from pytest_repro import data
 
     args = dict(check.args)
@@ -138,5 +122,5 @@ def _canonical_value(value: Any) -> Any:
     return value
 
 
-def _indent(text: str) -> str:
+def indent(text: str) -> str:
     return "\n".join("      " + line for line in text.splitlines())
