@@ -55,7 +55,7 @@ def test_k_selects_claims_by_id(pytester: pytest.Pytester, make_paper: MakePaper
 
 
 def test_lf_reruns_only_the_failed_claim(pytester: pytest.Pytester, make_paper: MakePaper) -> None:
-    make_paper(claims=claim("good") + claim("bad", paper=0.5))
+    make_paper(claims=claim("good") + claim("bad", paper=0.99))
     first = pytester.runpytest("--repro-inprocess")
     first.assert_outcomes(passed=1, failed=1)
     again = pytester.runpytest("--repro-inprocess", "--lf", "-v")

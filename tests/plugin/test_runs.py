@@ -274,6 +274,16 @@ def run(ctx):
     assert not (folder / "results.md").exists()
 
 
+def test_in_smoke_mode_an_expected_gap_is_smoke_ok_not_xpass(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    make_paper(claims=claim(paper=0.99, extra="expect: gap\nhypothesis: a smaller model"))
+    result = pytester.runpytest("-v", "--repro-smoke", *FAST)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*::acc [[]smoke ok: acc logged*"])
+    result.stdout.no_fnmatch_line("*XPASS*")
+
+
 def test_a_failed_sanity_check_skips_the_papers_claims_with_the_reason(
     pytester: pytest.Pytester, make_paper: MakePaper
 ) -> None:
@@ -306,7 +316,7 @@ def test_passing_sanity_checks_let_claims_run(
 def test_results_from_xdist_workers_reach_the_controller(
     pytester: pytest.Pytester, make_paper: MakePaper
 ) -> None:
-    make_paper("one", claims=claim("a") + claim("b", paper=0.85))
+    make_paper("one", claims=claim("a") + claim("b", paper=0.95))
     make_paper("two")
     result = pytester.runpytest("-n", "2", "--repro-json=out.json", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
