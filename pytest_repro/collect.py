@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -22,6 +22,7 @@ from pytest_repro.keys import (
     CLAIM_RESULT_KEY,
     CONFIG_KEY,
     HEADER_KEY,
+    PLAN_KEY,
     RUNTIME_KEY,
     SPEC_PROBLEMS_KEY,
 )
@@ -70,6 +71,17 @@ class ReproItem(pytest.Item):
     def runtime(self) -> Runtime:
         runtime: Runtime = self.config.stash[RUNTIME_KEY]
         return runtime
+
+    def plan_and_skip(self, spec: PaperSpec, what: Claim | SanityCheck) -> NoReturn:
+        """``--repro-plan``: plan the item's runs, keep the plan, and skip with its label."""
+        from pytest_repro.report.escape import plain
+
+        try:
+            plan = self.runtime.plan(spec, what)
+        except ReproError as exc:
+            pytest.skip(plain(f"[plan: cannot plan: {exc}]"))
+        self.stash[PLAN_KEY] = plan
+        pytest.skip(plan.label())
 
 
 class SpecErrorItem(ReproItem):
@@ -127,6 +139,8 @@ class ClaimItem(ReproItem):
 
     def setup(self) -> None:
         spec, runtime = self.spec, self.runtime
+        if runtime.cfg.plan:
+            return  # a dry run: no environment check, no sanity runs
         try:
             runtime.check_environment(spec)
         except ReproError as exc:
@@ -157,6 +171,8 @@ class ClaimItem(ReproItem):
     def runtest(self) -> None:
         from pytest_repro.report.terminal import claim_block
 
+        if self.runtime.cfg.plan:
+            self.plan_and_skip(self.spec, self.claim)
         result = self.runtime.evaluate(self.spec, self.claim)
         self.stash[CLAIM_RESULT_KEY] = result
         for name in ("verdict", "estimate", "delta", "n", "method"):
@@ -201,6 +217,8 @@ class SanityItem(ReproItem):
         self.add_marker(pytest.mark.repro_sanity)
 
     def runtest(self) -> None:
+        if self.runtime.cfg.plan:
+            self.plan_and_skip(self.spec, self.check)
         failure = self.runtime.sanity(self.spec, self.check)
         if failure is not None:
             raise SanityFailed(

@@ -63,6 +63,8 @@ class ReproConfig:
     files: tuple[str, ...] = ("paper.yaml",)
     timeout: float | None = None
     seed: int | None = None  # of the repro_seed fixture
+    #: ``--repro-plan``: plan every item and say what would run and why; execute nothing.
+    plan: bool = False
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -159,6 +161,12 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option(
         "results", "write papers/<id>/results.md: write (default) or off", choices=("write", "off")
+    ),
+    _Option(
+        "plan",
+        "a dry run: say which runs would execute and why (config, code, data or environment "
+        "changed, never run) and estimate their compute; execute nothing",
+        flag=True,
     ),
     _Option(
         "seed",
@@ -261,6 +269,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     choice("interval", METHODS)
     flag("inprocess")
     flag("deterministic")
+    flag("plan")
     number("threads", "threads", _positive_int, "a whole number >= 1")
     number("seed", "seed", _seed, "a whole number from 0 to 4294967295")
     results, origin = raw("results")
@@ -380,6 +389,8 @@ def describe(cfg: ReproConfig) -> str:
         parts.append("rerun=" + ",".join(cfg.rerun))
     if cfg.inprocess:
         parts.append("in-process")
+    if cfg.plan:
+        parts.append("plan only (nothing executes)")
     return ", ".join(parts)
 
 

@@ -141,11 +141,30 @@ class Evaluator:
             return ClaimResult.failed(header, str(exc), short=gist(str(exc)))
 
     # -- runs and values ------------------------------------------------------------------
+    def requests(self, spec: PaperSpec, claim: Claim) -> tuple[list[RunRequest], bool]:
+        """Every run evaluating ``claim`` may obtain, planned as :meth:`evaluate` plans them,
+        and whether that is a maximum (adaptive seeds: every stage up to the last)."""
+        force = self.cfg.reruns(spec.paper.id, claim.id)
+        seeds: Sequence[int] = claim.seeds.seeds
+        if self.cfg.smoke:
+            seeds = seeds[:1]
+        elif claim.seeds.adaptive and claim.seeds.stages:
+            seeds = seeds[: claim.seeds.stages[-1]]
+        adaptive = bool(claim.seeds.adaptive and not self.cfg.smoke)
+        return self._requests(spec, claim, seeds, force), adaptive
+
+    def _requests(
+        self, spec: PaperSpec, claim: Claim, seeds: Sequence[int], force: bool
+    ) -> list[RunRequest]:
+        return [
+            self.planner.request(spec, v, s, force=force) for v in claim.variants() for s in seeds
+        ]
+
     def _values(
         self, spec: PaperSpec, claim: Claim, seeds: Sequence[int], force: bool
     ) -> list[Values]:
         variants = claim.variants()
-        requests = [self.planner.request(spec, v, s, force=force) for v in variants for s in seeds]
+        requests = self._requests(spec, claim, seeds, force)
         records = self.obtain(requests)
         failed = [r for r in records if not r.ok]
         if failed:
@@ -307,7 +326,7 @@ class Evaluator:
         self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
     ) -> ClaimResult:
         seed = claim.seeds.seeds[0]
-        requests = [self.planner.request(spec, v, seed, force=force) for v in claim.variants()]
+        requests = self._requests(spec, claim, [seed], force)
         records = self.obtain(requests)
         runs = [r.run_id for r in records]
         failed = [r for r in records if not r.ok]

@@ -12,6 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from pytest_repro.config import ReproConfig
+    from pytest_repro.forecast import ItemPlan
     from pytest_repro.reporter import ReproReporter
     from pytest_repro.results import ClaimHeader, ClaimResult
     from pytest_repro.runtime import Runtime
@@ -27,12 +28,16 @@ REPORTER_KEY: pytest.StashKey[ReproReporter] = pytest.StashKey()
 HEADER_KEY: pytest.StashKey[ClaimHeader] = pytest.StashKey()
 #: On a claim item: its result, once it has one.
 CLAIM_RESULT_KEY: pytest.StashKey[ClaimResult] = pytest.StashKey()
+#: On a claim or sanity item under ``--repro-plan``: the runs it would obtain.
+PLAN_KEY: pytest.StashKey[ItemPlan] = pytest.StashKey()
 #: On a spec-error item: the malformed file (as shown) and its problems.
 SPEC_PROBLEMS_KEY: pytest.StashKey[tuple[str, tuple[str, ...]]] = pytest.StashKey()
 
 #: The attribute of a test report that carries a claim's result (JSON), so it crosses
 #: from xdist workers to the controller.
 RESULT_ATTR = "repro_result"
+#: The attribute of a test report that carries an item's plan (JSON) under ``--repro-plan``.
+PLAN_ATTR = "repro_plan"
 #: The attribute of a test report that carries a malformed spec's problems.
 SPEC_ERROR_ATTR = "repro_spec_error"
 #: The key of ``workerinput`` holding when the controller's session started.
@@ -42,6 +47,8 @@ __all__ = [
     "CLAIM_RESULT_KEY",
     "CONFIG_KEY",
     "HEADER_KEY",
+    "PLAN_ATTR",
+    "PLAN_KEY",
     "REPORTER_KEY",
     "RESULT_ATTR",
     "RUNTIME_KEY",

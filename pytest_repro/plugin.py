@@ -21,6 +21,8 @@ from pytest_repro.keys import (
     CLAIM_RESULT_KEY,
     CONFIG_KEY,
     HEADER_KEY,
+    PLAN_ATTR,
+    PLAN_KEY,
     REPORTER_KEY,
     RESULT_ATTR,
     RUNTIME_KEY,
@@ -108,7 +110,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PaperFile 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Before the first claim: the working folder must be usable, or the session stops here."""
     runtime = session.config.stash.get(RUNTIME_KEY, None)
-    if runtime is None or session.config.option.collectonly:
+    if runtime is None or session.config.option.collectonly or runtime.cfg.plan:
         return
     if any(
         HEADER_KEY in item.stash or item.get_closest_marker("repro_sanity")
@@ -127,6 +129,9 @@ def pytest_runtest_makereport(
     problems = item.stash.get(SPEC_PROBLEMS_KEY, None)
     if problems is not None and report.when == "call":
         setattr(report, SPEC_ERROR_ATTR, {"path": problems[0], "problems": list(problems[1])})
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is not None and report.when == "call":
+        setattr(report, PLAN_ATTR, plan.to_json())
     header = item.stash.get(HEADER_KEY, None)
     if header is None:
         return report

@@ -18,11 +18,12 @@ import pytest
 
 from pytest_repro.collect import display_path
 from pytest_repro.config import ReproConfig
-from pytest_repro.keys import RESULT_ATTR, SPEC_ERROR_ATTR
+from pytest_repro.keys import PLAN_ATTR, RESULT_ATTR, SPEC_ERROR_ATTR
 from pytest_repro.results import ClaimResult
 from pytest_repro.vocab import meaning
 
 if TYPE_CHECKING:
+    from pytest_repro.forecast import ItemPlan
     from pytest_repro.report.problems import SpecProblems
     from pytest_repro.runtime import Runtime
 
@@ -33,12 +34,18 @@ class ReproReporter:
         self.runtime = runtime
         self.results: list[ClaimResult] = []
         self.spec_problems: list[SpecProblems] = []
+        self.plans: list[ItemPlan] = []
         self._written: list[str] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(
         self, report: pytest.TestReport, config: pytest.Config
     ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+        plan = getattr(report, PLAN_ATTR, None)
+        if plan is not None and report.skipped:
+            from pytest_repro.forecast import ItemPlan
+
+            return "skipped", "s", (ItemPlan.from_json(plan).label(), {"yellow": True})
         data = getattr(report, RESULT_ATTR, None)
         if data is None or report.when not in ("call", "setup"):
             return None
@@ -69,6 +76,42 @@ class ReproReporter:
         data = getattr(report, RESULT_ATTR, None)
         if data is not None and report.when in ("call", "setup"):
             self.results.append(ClaimResult.from_json(data))
+        plan = getattr(report, PLAN_ATTR, None)
+        if plan is not None:
+            from pytest_repro.forecast import ItemPlan
+
+            self.plans.append(ItemPlan.from_json(plan))
+
+    def pytest_report_collectionfinish(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> list[str]:
+        """The forecast of a normal session, once its items are known (not under xdist,
+        where the controller collects none, nor with ``--co`` or ``--repro-plan``)."""
+        if self.cfg.plan or config.option.collectonly:
+            return []
+        from pytest_repro.collect import ClaimItem, SanityItem
+
+        papers: dict[Path, list[ClaimItem | SanityItem]] = {}
+        for item in items:
+            if isinstance(item, (ClaimItem, SanityItem)):
+                papers.setdefault(item.spec.file, []).append(item)
+        if not papers:
+            return []
+        from pytest_repro.errors import ReproError
+        from pytest_repro.forecast import forecast_line, summarize
+
+        plans: list[ItemPlan] = []
+        unplanned = 0
+        for group in papers.values():
+            whats = [i.claim if isinstance(i, ClaimItem) else i.check for i in group]
+            try:
+                plans.extend(self.runtime.plans(group[0].spec, whats))
+            except (ReproError, OSError):
+                unplanned += len(group)
+        line = forecast_line(summarize(plans, workers=self.cfg.workers))
+        if unplanned:
+            line += f" ({unplanned} item(s) could not be planned)"
+        return [line]
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from pytest_repro.config import describe
@@ -83,6 +126,16 @@ class ReproReporter:
         ]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.cfg.plan:
+            from pytest_repro.forecast import forecast_line, plan_lines, summarize
+
+            terminalreporter.write_sep("=", "reproduction plan")
+            for line in plan_lines(self.plans):
+                terminalreporter.write_line(line)
+            terminalreporter.write_line(
+                forecast_line(summarize(self.plans, workers=self.cfg.workers))
+            )
+            return
         if not self.results:
             return
         from pytest_repro.report.terminal import summary_table
@@ -108,8 +161,8 @@ class ReproReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.results and not self.spec_problems:
-            return
+        if self.cfg.plan or (not self.results and not self.spec_problems):
+            return  # a plan writes no reports
         from pytest_repro.report import writers
 
         if self.cfg.results:

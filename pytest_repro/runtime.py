@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,9 +24,10 @@ from pytest_repro.errors import EnvironmentDrift, LedgerError
 if TYPE_CHECKING:
     from pytest_repro.environment import Drift
     from pytest_repro.evaluate import Evaluator
-    from pytest_repro.execution.plan import Planner
+    from pytest_repro.execution.plan import Planner, RunRequest
     from pytest_repro.execution.readers import MetricReader
     from pytest_repro.execution.service import Counters, Executor, RunLock, RunService
+    from pytest_repro.forecast import ItemPlan
     from pytest_repro.ledger.store import RunStore
     from pytest_repro.records import RunRecord
     from pytest_repro.results import ClaimResult
@@ -49,6 +50,7 @@ class Runtime:
         self._readers: dict[str, MetricReader] | None = None
         self._drift: dict[Path, list[Drift]] = {}
         self._sanity: dict[tuple[Path, str, int], str | None] = {}
+        self._history: dict[str, list[RunRecord]] = {}
 
     # -- parts, opened lazily ---------------------------------------------------------------
     def store(self) -> RunStore | None:
@@ -223,6 +225,59 @@ class Runtime:
                 "fix: install the pinned versions, or use --repro-env=isolate to run this paper in its own venv"
             )
 
+    # -- plans: --repro-plan and the forecast; nothing executes -----------------------------
+    def plan(self, spec: PaperSpec, claim: Claim | SanityCheck) -> ItemPlan:
+        """What obtaining ``claim``'s (or a sanity check's) runs would execute, and why."""
+        (plan,) = self.plans(spec, [claim])
+        return plan
+
+    def plans(self, spec: PaperSpec, items: Sequence[Claim | SanityCheck]) -> list[ItemPlan]:
+        """The plans of several items of one paper: one ledger lookup and one history read.
+
+        Raises :class:`~pytest_repro.errors.ReproError` when an item cannot be planned
+        (data that cannot be fingerprinted, fewer GPUs than a run's key names)."""
+        from pytest_repro.forecast import ItemPlan, plan_runs
+        from pytest_repro.spec.schema import Claim
+
+        planned: list[tuple[str, list[RunRequest], bool]] = []
+        for item in items:
+            if isinstance(item, Claim):
+                from pytest_repro.evaluate import Evaluator
+
+                requests, up_to = Evaluator(self.cfg, self.planner, _no_runs).requests(spec, item)
+                planned.append((item.id, requests, up_to))
+            else:
+                from pytest_repro.sanity import check_requests
+
+                planned.append(
+                    (f"sanity[{item.name}]", check_requests(item, spec, self.planner), False)
+                )
+        store = self._plan_store()
+        keys = [r.cache_key for _, requests, _ in planned for r in requests]
+        cached = store.get_many(keys) if store is not None and keys else {}
+        if spec.display not in self._history:
+            self._history[spec.display] = (
+                list(store.records(paper_path=spec.display)) if store is not None else []
+            )
+        history = self._history[spec.display]
+        return [
+            ItemPlan(
+                item=name,
+                paper=spec.display,
+                runs=plan_runs(requests, cached=cached, history=history, reuse=self.cfg.reuse),
+                up_to=up_to,
+            )
+            for name, requests, up_to in planned
+        ]
+
+    def _plan_store(self) -> RunStore | None:
+        """The ledger to look runs up in; a ledger that does not exist yet is not created."""
+        if self.cfg.cache == "off":
+            return None
+        if self._store is None and not self.cfg.ledger.is_file() and not self.cfg.ledger_read:
+            return None
+        return self.store()
+
     # -- what reports ask -------------------------------------------------------------------
     @property
     def counters(self) -> Counters | None:
@@ -238,6 +293,10 @@ class Runtime:
             self._service.close()
         if self._store is not None:
             self._store.close()
+
+
+def _no_runs(requests: Sequence[RunRequest]) -> list[RunRecord]:
+    raise AssertionError("planning obtains no runs")
 
 
 def internal_error(spec: PaperSpec, claim: Claim, exc: BaseException) -> ClaimResult:

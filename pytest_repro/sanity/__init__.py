@@ -58,6 +58,20 @@ def run_check(check: SanityCheck, spec: PaperSpec, planner: Planner, obtain: Obt
     raise ValueError(f"unknown sanity check {check.name!r}")
 
 
+def check_requests(check: SanityCheck, spec: PaperSpec, planner: Planner) -> list[RunRequest]:
+    """The runs :func:`run_check` would obtain for ``check``, planned without obtaining them."""
+    from pytest_repro.sanity import cooperative, logged
+
+    kit = [cooperative.kit_request(check, spec, planner)] if spec.run.kit else []
+    if check.name in KIT_CHECKS:
+        return kit
+    if check.name == "determinism":
+        return logged.short_requests(spec, planner, 2)
+    if check.name == "finite":
+        return kit + logged.short_requests(spec, planner, 1)
+    return []  # train_test_overlap reads the data only
+
+
 def __getattr__(name: str) -> object:
     if name in ("SanityKit", "KitError", "validate_kit"):
         from pytest_repro.sanity import kit
@@ -66,4 +80,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["run_check"]
+__all__ = ["check_requests", "run_check"]

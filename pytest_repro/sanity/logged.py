@@ -24,13 +24,17 @@ def defaults(spec: PaperSpec) -> Variant:
     return Variant(overrides={}, loc=spec.run.loc)
 
 
-def _short_runs(spec: PaperSpec, planner: Planner, obtain: Obtain, copies: int) -> list[RunRecord]:
+def short_requests(spec: PaperSpec, planner: Planner, copies: int) -> list[RunRequest]:
+    """The short runs of seed 0 on the defaults a check reads (``copies`` of them)."""
     force = planner.cfg.reruns(spec.paper.id, "sanity")
-    requests = [
+    return [
         planner.request(spec, defaults(spec), 0, purpose=f"sanity#{i + 1}", smoke=True, force=force)
         for i in range(copies)
     ]
-    return obtain(requests)
+
+
+def _short_runs(spec: PaperSpec, planner: Planner, obtain: Obtain, copies: int) -> list[RunRecord]:
+    return obtain(short_requests(spec, planner, copies))
 
 
 def failed(records: Sequence[RunRecord]) -> str | None:
