@@ -126,6 +126,10 @@ def pytest_runtest_makereport(
     """Put a claim's result (or a spec's problems) on its test report, where it crosses
     from an xdist worker to the controller."""
     report = yield
+    if report.skipped and isinstance(report.longrepr, tuple) and item.get_closest_marker("repro"):
+        # A paper item's skip is about its YAML line, not the plugin line that raised it.
+        path, line, _ = item.reportinfo()
+        report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
     problems = item.stash.get(SPEC_PROBLEMS_KEY, None)
     if problems is not None and report.when == "call":
         setattr(report, SPEC_ERROR_ATTR, {"path": problems[0], "problems": list(problems[1])})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import TRAIN, MakePaper, claim
+from .conftest import HEADER, TRAIN, MakePaper, claim
 
 FAST = ("--repro-inprocess", "-p", "no:cacheprovider")
 
@@ -189,3 +189,19 @@ def test_train_file_is_the_papers_own_even_when_two_papers_use_the_same_name(
     result.stdout.fnmatch_lines(
         ["*one/paper.yaml::acc [[]matched*", "*two/paper.yaml::acc [[]fundamental disagreement*"]
     )
+
+
+def test_a_skipped_claim_is_summarised_at_its_yaml_line_not_inside_the_plugin(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    make_paper(header=HEADER + "  resources: {{gpus: 1}}\n")
+    result = pytester.runpytest("--repro-inprocess", "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)
+    line = next(
+        i + 1
+        for i, text in enumerate((pytester.path / "papers/p1/paper.yaml").read_text().splitlines())
+        if "- id: acc" in text
+    )
+    result.stdout.fnmatch_lines([f"*[[]1[]] papers/p1/paper.yaml:{line}: needs 1 GPU(s)*"])
+    result.stdout.no_fnmatch_line("*pytest_repro*collect.py*")
