@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pytest_repro.config import ReproConfig
@@ -21,7 +21,7 @@ from pytest_repro.execution.worker import OUTPUT_FILE
 from pytest_repro.labels import verdict_label
 from pytest_repro.records import RunRecord
 from pytest_repro.report.format import Units, plural
-from pytest_repro.results import ClaimHeader, ClaimResult, Measurement
+from pytest_repro.results import ClaimHeader, ClaimResult, Measurement, SmokeStage
 from pytest_repro.spec.fields import suggest
 from pytest_repro.spec.schema import Claim, PaperSpec
 
@@ -147,10 +147,10 @@ class Evaluator:
         force = self.cfg.reruns(spec.paper.id, claim.id)
         seeds: Sequence[int] = claim.seeds.seeds
         if self.cfg.smoke:
-            seeds = seeds[:1]
-        elif claim.seeds.adaptive and claim.seeds.stages:
+            return self._smoke_requests(spec, claim, force), False
+        if claim.seeds.adaptive and claim.seeds.stages:
             seeds = seeds[: claim.seeds.stages[-1]]
-        adaptive = bool(claim.seeds.adaptive and not self.cfg.smoke)
+        adaptive = bool(claim.seeds.adaptive)
         return self._requests(spec, claim, seeds, force), adaptive
 
     def _requests(
@@ -322,21 +322,42 @@ class Evaluator:
         )
 
     # -- smoke ---------------------------------------------------------------------------
+    def _smoke_requests(self, spec: PaperSpec, claim: Claim, force: bool) -> list[RunRequest]:
+        from pytest_repro import smoke
+
+        seed = claim.seeds.seeds[0]
+        return [
+            request
+            for stage in smoke.stages(spec, self.cfg.smoke_steps)
+            for request in smoke.stage_requests(self.planner, spec, claim, stage, seed, force)
+        ]
+
     def _smoke(
         self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
     ) -> ClaimResult:
+        """Each variant in stages of growing budget; the first stage that fails stops it."""
+        from pytest_repro import smoke
+
         seed = claim.seeds.seeds[0]
-        requests = self._requests(spec, claim, [seed], force)
-        records = self.obtain(requests)
-        runs = [r.run_id for r in records]
-        failed = [r for r in records if not r.ok]
-        if failed:
-            return ClaimResult.failed(
-                header,
-                _failed_runs(failed, len(records)),
-                short=_failed_short(failed, len(records)),
-                runs=runs,
-            )
+        done: list[SmokeStage] = []
+        records: list[RunRecord] = []
+        for stage in smoke.stages(spec, self.cfg.smoke_steps):
+            requests = smoke.stage_requests(self.planner, spec, claim, stage, seed, force)
+            records = self.obtain(requests)
+            results = [
+                smoke.stage_result(stage, q, r) for q, r in zip(requests, records, strict=True)
+            ]
+            done.extend(results)
+            runs = [s.run for s in done if s.run]
+            broken = [(s, r) for s, r in zip(results, records, strict=True) if s.error is not None]
+            if broken:
+                first = broken[0][0]
+                short = f"smoke failed at stage {stage.name!r}: {first.error}"
+                failed = [r for _, r in broken if not r.ok]
+                message = short + ("\n" + _failed_runs(failed, len(records)) if failed else "")
+                result = ClaimResult.failed(header, message, short=short, runs=runs)
+                return replace(result, smoke_stages=tuple(done))
+        runs = [s.run for s in done if s.run]
         missing = [r for r in records if not any(claim.metric in p for p in r.series)]
         if missing:
             names = logged_names(missing[0].series)
@@ -344,19 +365,21 @@ class Evaluator:
                 f"the smoke run of seed {seed} never logged {claim.metric!r}{suggest(claim.metric, names)}"
                 + (f"; it logged: {', '.join(names)}" if names else "; it logged nothing")
             )
-            return ClaimResult.failed(
+            result = ClaimResult.failed(
                 header, message, short=f"{claim.metric} was never logged", runs=runs
             )
+            return replace(result, smoke_stages=tuple(done))
         steps = sorted(
             {int(p["step"]) for r in records for p in r.series if isinstance(p.get("step"), int)}
         )
         where = f" (up to step {steps[-1]})" if steps else ""
-        return ClaimResult.smoke_ok(
+        result = ClaimResult.smoke_ok(
             header,
-            label=f"[smoke ok: {claim.metric} logged{where}, {plural(len(records), 'run')}]",
+            label=f"[smoke ok: {claim.metric} logged{where}; {smoke.stages_label(done)}]",
             seed=seed,
             runs=runs,
         )
+        return replace(result, smoke_stages=tuple(done))
 
 
 def _bounds(unit: str | None, paper: float) -> tuple[float, float] | None:

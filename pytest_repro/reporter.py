@@ -143,6 +143,13 @@ class ReproReporter:
         terminalreporter.write_sep("=", "reproduction verdicts")
         for line in summary_table(self.results):
             terminalreporter.write_line(line)
+        from pytest_repro.report.terminal import smoke_table
+
+        stages = smoke_table(self.results)
+        if stages:
+            terminalreporter.write_sep("=", "smoke stages")
+            for line in stages:
+                terminalreporter.write_line(line)
         c = self.runtime.counters
         if c is not None:
             terminalreporter.write_line(

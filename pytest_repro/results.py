@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_repro.vocab import VerdictName
 
@@ -131,6 +131,7 @@ class ClaimResult:
     adaptive: Mapping[str, Any] | None = None
     smoke: bool = False
     substitutions: Sequence[Mapping[str, str]] = field(default_factory=tuple)
+    smoke_stages: Sequence[SmokeStage] = ()
 
     # -- named constructors ------------------------------------------------------------------
     @classmethod
@@ -232,6 +233,32 @@ class ClaimResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["smoke_stages"] = tuple(
+            SmokeStage.from_json(s) for s in kwargs.get("smoke_stages") or ()
+        )
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmokeStage:
+    """One stage of a claim's smoke run (``one step``, ``20 steps``, ``forward pass``) for one
+    variant, with what it cost: the run's wall time, the peak resident memory of its process
+    group (bytes; None where it was not measured, as for ``--repro-inprocess``) and CUDA's
+    maximum allocated memory (None without CUDA)."""
+
+    stage: str
+    status: Literal["ok", "failed"]
+    wall_s: float
+    peak_rss: int | None = None
+    cuda_max_allocated: int | None = None
+    run: str | None = None
+    variant: str = ""
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SmokeStage:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

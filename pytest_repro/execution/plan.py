@@ -206,13 +206,15 @@ class Planner:
         force: bool = False,
         purpose: str = "",
         smoke: bool | None = None,
+        max_steps: int | None = None,
     ) -> RunRequest:
+        """``max_steps`` overrides the smoke budget of a smoke run (a smoke stage's budget)."""
         cfg = self.cfg
         smoke = cfg.smoke if smoke is None else smoke
         config = spec.resolve(variant)
         threads = spec.run.resources.threads or cfg.threads
         deterministic = "on" if cfg.deterministic else spec.environment.deterministic
-        max_steps = cfg.smoke_steps if smoke else None
+        max_steps = (max_steps or cfg.smoke_steps) if smoke else None
         python = self.python(spec)
         if python == sys.executable:
             environment = self.environment(spec)

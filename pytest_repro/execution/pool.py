@@ -24,7 +24,7 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -63,6 +63,14 @@ class Outcome:
     exception: BaseException | None = (
         None  # in-process runs under --pdb: raised again after recording
     )
+
+
+@dataclass(slots=True)
+class _Peak:
+    """The highest resident memory (bytes) of a run's process group seen so far."""
+
+    measurable: bool
+    rss: int | None = None
 
 
 class WorkerDied(Exception):
@@ -230,6 +238,7 @@ class ProcessPool:
         if memory and not self._cap_supported():
             _warn_cap_not_enforced(memory, "this machine's processes cannot be measured")
             memory = None
+        peak = _Peak(measurable=self._cap_supported())
         with self._slots:
             worker, fresh = self._checkout(key)
             started = time.time()
@@ -239,7 +248,7 @@ class ProcessPool:
                 started = time.time()
                 worker.send(task)
                 deadline = None if timeout is None else time.monotonic() + timeout
-                result, stop = self._wait(worker, deadline, memory)
+                result, stop = self._wait(worker, deadline, memory, peak)
             except WorkerDied as died:
                 self._discard(worker)
                 return _died_outcome(died.returncode, started, fresh)
@@ -252,7 +261,9 @@ class ProcessPool:
             if result is None:
                 self._discard(worker, kill=True)
                 if stop is not None:
-                    return _outcome("killed", stop, started, fresh)
+                    return replace(
+                        _outcome("killed", stop, started, fresh), evidence={"peak_rss": peak.rss}
+                    )
                 return _outcome(
                     "timeout",
                     f"the run was stopped after its timeout of {_duration(timeout or 0)}",
@@ -265,33 +276,38 @@ class ProcessPool:
                 status=result["status"],
                 error=result["error"],
                 traceback=result["traceback"],
-                evidence=result["evidence"],
+                evidence={**result["evidence"], "peak_rss": peak.rss},
                 started_at=float(result["started_at"]),
                 ended_at=float(result["ended_at"]),
                 worker_started=fresh,
             )
 
     def _wait(
-        self, worker: Worker, deadline: float | None, memory: int | None
+        self, worker: Worker, deadline: float | None, memory: int | None, peak: _Peak
     ) -> tuple[Reply | None, str | None]:
-        """The worker's result, or (None, reason) when the memory cap stopped it, (None, None) on timeout."""
-        if not memory:
-            return worker.receive(deadline), None
+        """The worker's result, or (None, reason) when the memory cap stopped it, (None, None) on timeout.
+
+        The resident memory of the run's process group is sampled every ``MEMORY_POLL``
+        seconds, with a cap or without, and its maximum kept in ``peak``.
+        """
         while True:
+            used = group_rss(worker.proc.pid) if peak.measurable else None
+            if used is None:
+                if memory:
+                    _warn_cap_not_enforced(memory, "the run's processes could not be measured")
+                peak.measurable = False
+                return worker.receive(deadline), None
+            peak.rss = max(peak.rss or 0, used)
+            if memory and used > memory:
+                return None, (
+                    f"the run used {_size(used)} of memory, over its limit of {_size(memory)} "
+                    "(run.resources.memory), and was stopped"
+                )
             now = time.monotonic()
             step = MEMORY_POLL if deadline is None else min(MEMORY_POLL, max(0.0, deadline - now))
             result = worker.receive(now + step)
             if result is not None:
                 return result, None
-            used = group_rss(worker.proc.pid)
-            if used is None:
-                _warn_cap_not_enforced(memory, "the run's processes could not be measured")
-                return worker.receive(deadline), None
-            if used > memory:
-                return None, (
-                    f"the run used {_size(used)} of memory, over its limit of {_size(memory)} "
-                    "(run.resources.memory), and was stopped"
-                )
             if deadline is not None and time.monotonic() >= deadline:
                 return None, None
 

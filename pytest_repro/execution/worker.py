@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pytest_repro.execution.context import RunContext
+from pytest_repro.execution.evidence import after_run_evidence, reset_cuda_peak
 from pytest_repro.execution.protocol import Ready, Reply, SanityTask, Task
 from pytest_repro.vocab import RunStatus
 
@@ -137,6 +138,7 @@ def _execute(
         with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
             try:
                 _prepare(task, state, evidence)
+                reset_cuda_peak()
                 if task.get("type") == "sanity":
                     _run_sanity(cast(SanityTask, task), evidence)
                 elif task.get("entrypoint"):
@@ -169,7 +171,7 @@ def _execute(
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)
-    evidence.update(_after_run_evidence(task, state))
+    evidence.update(after_run_evidence(task))
     reply: Reply = {
         "status": status,
         "error": error,
@@ -316,28 +318,6 @@ def _run_command(task: Task, evidence: dict[str, Any]) -> None:
                 f"command {command[0]} was killed by {_signal_name(-proc.returncode)}"
             )
         raise RuntimeError(f"command {command[0]} exited with status {proc.returncode}")
-
-
-def _after_run_evidence(task: Task, state: _WorkerState) -> dict[str, Any]:
-    packages = tuple(task.get("packages") or ())
-    out: dict[str, Any] = {}
-    try:
-        from pytest_repro import environment
-
-        out["environment"] = environment.cached_fingerprint(packages)
-    except Exception as exc:
-        out["environment_error"] = f"{type(exc).__name__}: {exc}"
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        out["torch"] = {
-            "version": getattr(torch, "__version__", None),
-            "cuda": getattr(torch.version, "cuda", None),
-            "cudnn": torch.backends.cudnn.version()
-            if torch.backends.cudnn.is_available()
-            else None,
-            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
-        }
-    return out
 
 
 @contextlib.contextmanager

@@ -95,3 +95,11 @@ def first_sentence(text: str, limit: int = 80) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def size(n: int) -> str:
+    """A byte count for people: ``312.0 MiB``, ``1.2 GiB``, ``512 B``."""
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.1f} {unit}"
+    return f"{n} B"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from pytest_repro.report.escape import plain, terminal_line
+from pytest_repro.report.format import size
 from pytest_repro.report.model import claim_view, verdict_counts
 from pytest_repro.results import ClaimResult
 
@@ -73,6 +74,33 @@ def summary_table(results: Sequence[ClaimResult]) -> list[str]:
         out.append(terminal_line("  ".join([*padded, row[-1]]).rstrip()))
     out.append(verdict_counts(results))
     return out
+
+
+def smoke_table(results: Sequence[ClaimResult]) -> list[str]:
+    """One row per smoke stage run: claim (and variant), stage, status, wall time, peak
+    resident memory and CUDA's maximum allocated memory ("-" where not measured)."""
+    header = ("claim", "stage", "status", "wall", "peak rss", "cuda max")
+    rows: list[tuple[str, ...]] = [header]
+    for result in results:
+        for s in result.smoke_stages:
+            name = f"{result.paper_id}::{result.id}" + (f" [{s.variant}]" if s.variant else "")
+            cells = (
+                name,
+                s.stage,
+                s.status if s.error is None else f"{s.status}: {s.error}",
+                f"{s.wall_s:.2f} s",
+                size(s.peak_rss) if s.peak_rss is not None else "-",
+                size(s.cuda_max_allocated) if s.cuda_max_allocated is not None else "-",
+            )
+            rows.append(tuple(plain(cell) for cell in cells))
+    if len(rows) == 1:
+        return []
+    order = (0, 1, 3, 4, 5, 2)  # the status, which may hold an error, goes last
+    widths = {i: max(len(row[i]) for row in rows) for i in order[:-1]}
+    return [
+        terminal_line("  ".join([*(row[i].ljust(widths[i]) for i in order[:-1]), row[2]]).rstrip())
+        for row in rows
+    ]
 
 
 def environment_line() -> str:

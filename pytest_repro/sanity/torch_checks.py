@@ -284,12 +284,28 @@ def label_shuffle(kit: SanityKit, args: Mapping[str, Any], device: str) -> Answe
     return Answer(numbers=numbers)
 
 
+def forward_pass(kit: SanityKit, args: Mapping[str, Any], device: str) -> Answer:
+    """The model's forward pass and loss on one training batch, without an optimizer step:
+    the first stage of a smoke run (internal, not a check a paper lists in ``sanity:``)."""
+    k = int(args.get("examples", 16))
+    model = _model(kit, device)
+    x, y = _first(kit.train_batches, k, device, "train_batches")
+    with torch.no_grad():
+        out = model(x)
+        loss = float(kit.loss(out, y))
+    numbers = {"examples": len(y), "loss": loss, "outputs": list(out.shape)}
+    if math.isfinite(loss):
+        return Answer(numbers=numbers)
+    return Answer(numbers=numbers, failure=f"the loss of one forward pass is {loss}")
+
+
 CHECKS: Mapping[str, Callable[[SanityKit, Mapping[str, Any], str], Answer]] = {
     "overfit_tiny_batch": overfit_tiny_batch,
     "loss_at_init": loss_at_init,
     "params_update": params_update,
     "finite": finite,
     "label_shuffle": label_shuffle,
+    "forward_pass": forward_pass,
 }
 
 __all__ = ["CHECKS", "Answer", "answer", "run"]

@@ -270,7 +270,9 @@ def run(ctx):
     folder = make_paper(claims=claim().replace("at: {epoch: 5}", "at: {step: 1000}"), train=train)
     result = pytester.runpytest("-v", "--repro-smoke", "--repro-smoke-steps=7", *FAST)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*::acc [[]smoke ok: acc logged (up to step 7), 1 run[]]*"])
+    result.stdout.fnmatch_lines(
+        ["*::acc [[]smoke ok: acc logged (up to step 7); one step * s; 7 steps * s[]]*"]
+    )
     assert not (folder / "results.md").exists()
 
 
