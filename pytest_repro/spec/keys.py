@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
 
 __all__ = [
+    "BUDGET_PLACEHOLDERS",
     "CLAIM_KEYS",
     "COMPARE_KEYS",
     "CONFIG_VALUE_KEYS",
@@ -32,6 +33,7 @@ __all__ = [
     "REQUIRED_TOP_KEYS",
     "RESERVED_PLACEHOLDERS",
     "RESOURCES_KEYS",
+    "RUN_CWDS",
     "RUN_KEYS",
     "SANITY_ARGS",
     "SANITY_ARG_KINDS",
@@ -60,12 +62,27 @@ REQUIRED_TOP_KEYS = ("paper", "run", "claims")
 PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue")
 
 # -- run ----------------------------------------------------------------------------------
-RUN_KEYS = ("entrypoint", "command", "metrics", "config", "timeout", "resources", "env", "kit")
+RUN_KEYS = (
+    "entrypoint",
+    "command",
+    "metrics",
+    "config",
+    "timeout",
+    "resources",
+    "env",
+    "kit",
+    "cwd",
+    "seed_startup",
+)
+#: ``run.cwd``: where a run starts, the paper folder (default) or its own run folder.
+RUN_CWDS = ("paper", "run_dir")
 #: ``run.config.<name>: {value: ..., source: ..., why: ...}``.
 CONFIG_VALUE_KEYS = ("value", "source", "why")
 RESOURCES_KEYS = ("gpus", "threads", "memory")
 #: Placeholders every ``command:`` may use besides the ``run.config`` names.
-RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir")
+RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir", "max_steps", "max_epochs", "smoke")
+#: Budget placeholders: the smoke budget in smoke mode, the ``run.config`` value otherwise.
+BUDGET_PLACEHOLDERS = ("max_steps", "max_epochs")
 
 # -- environment and data -----------------------------------------------------------------
 ENVIRONMENT_KEYS = ("python", "requires", "lockfile", "cuda", "deterministic")

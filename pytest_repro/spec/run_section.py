@@ -27,9 +27,11 @@ from pytest_repro.spec.fields import (
     suggest,
 )
 from pytest_repro.spec.keys import (
+    BUDGET_PLACEHOLDERS,
     ENTRYPOINT_PATTERN,
     RESERVED_PLACEHOLDERS,
     RESOURCES_KEYS,
+    RUN_CWDS,
     RUN_KEYS,
 )
 from pytest_repro.spec.schema import MetricsSource, Resources, RunSpec
@@ -81,10 +83,25 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
     timeout = _timeout(m)
     resources = _resources(ctx, m)
     env = _env(ctx, m)
-    if MISSING in (entrypoint, command, metrics, resources, env, config, kit):
+    cwd = m.choice("cwd", RUN_CWDS, default="paper")
+    seed_startup = m.boolean("seed_startup", default=False)
+    if seed_startup is True and not (isinstance(command, tuple) and command[0] in PYTHONS):
+        m.bad(
+            "seed_startup",
+            "seeds a python command at start-up; this run is not one",
+            "remove it, or start the command with python",
+        )
+    if MISSING in (entrypoint, command, metrics, resources, env, config, kit, cwd, seed_startup):
         return None, defaults
     if isinstance(command, tuple):
-        _check_placeholders(m, command, metrics, defaults.keys)
+        texts = [("command", a) for a in command]
+        texts += [(join("run.env", k), v) for k, v in env.items()]
+        if metrics is not None and metrics.path:
+            texts.append(("metrics", metrics.path))
+        _check_placeholders(m, texts, defaults.keys)
+        _check_seed_reaches(m, texts, seed_startup=seed_startup)
+    elif env:
+        _check_placeholders(m, [(join("run.env", k), v) for k, v in env.items()], defaults.keys)
     return (
         RunSpec(
             entrypoint=entrypoint,
@@ -95,10 +112,16 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
             resources=resources,
             env=env,
             kit=kit,
+            cwd=cwd,
+            seed_startup=seed_startup,
             loc=ctx.loc(node.line),
         ),
         defaults,
     )
+
+
+#: Programs that start the run's own interpreter (see ``execution/worker.py``).
+PYTHONS = ("python", "python3")
 
 
 def _kit(ctx: SpecContext, m: MapReader, entrypoint: Any) -> Any:
@@ -161,16 +184,38 @@ def _command(m: MapReader) -> Any:
     return argv
 
 
+def _names(text: str) -> set[str]:
+    """The placeholder names in ``text`` (none when it does not parse; that is reported elsewhere)."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    except ValueError:
+        return set()
+
+
+def _check_seed_reaches(m: MapReader, texts: list[tuple[str, str]], *, seed_startup: bool) -> None:
+    """A command must receive its seed; otherwise every seed runs the same thing.
+
+    The seed reaches it through ``{seed}`` in its arguments or in ``run.env``, or through
+    ``seed_startup: true``. The ``REPRO_SEED`` variable every run gets is not enough on its
+    own: nothing here can tell whether the script reads it, so the spec says so with
+    ``env: {MY_SEED: "{seed}"}`` or ``seed_startup``.
+    """
+    if seed_startup or any("seed" in _names(text) for _, text in texts):
+        return
+    m.bad(
+        "command",
+        "never receives the seed: without {seed} every seed runs the same command, and "
+        "n copies of one run would pass for n seeds",
+        'pass it: [python, train.py, --seed, "{seed}"]; or env: {SEED: "{seed}"} for a script '
+        "that reads a variable; or seed_startup: true to seed python, numpy and torch "
+        "before the script starts",
+    )
+
+
 def _check_placeholders(
-    m: MapReader,
-    argv: tuple[str, ...],
-    metrics: MetricsSource | None,
-    config_keys: tuple[str, ...],
+    m: MapReader, texts: list[tuple[str, str]], config_keys: tuple[str, ...]
 ) -> None:
     known = (*RESERVED_PLACEHOLDERS, *config_keys)
-    texts = [("command", a) for a in argv]
-    if metrics is not None and metrics.path:
-        texts.append(("metrics", metrics.path))
     for key, text in texts:
         try:
             fields = [
@@ -193,6 +238,13 @@ def _check_placeholders(
                     f"placeholder {{{name}{'!' + conversion if conversion else ''}"
                     f"{':' + spec if spec else ''}}} in {text!r} is not a plain {{name}}",
                     "write {name} alone; format the value in run.config instead",
+                )
+            elif base in BUDGET_PLACEHOLDERS and base not in config_keys:
+                m.bad(
+                    key,
+                    f"{{{name}}} in {text!r} is the smoke budget in smoke mode and "
+                    f"run.config.{name} otherwise, but run.config has no {name}",
+                    f"add run.config.{name}: {{value: <the paper's budget>, source: ...}}",
                 )
             elif base not in known:
                 m.bad(

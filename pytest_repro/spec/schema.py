@@ -110,6 +110,10 @@ class RunSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     #: ``module:function`` returning a :class:`~pytest_repro.sanity.kit.SanityKit`, or None.
     kit: str | None = None
+    #: where the run starts: ``"paper"`` (the paper folder) or ``"run_dir"`` (its own folder).
+    cwd: str = "paper"
+    #: seed python, numpy and torch at interpreter start-up of a ``python`` command.
+    seed_startup: bool = False
     loc: Location
 
 
