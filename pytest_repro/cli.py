@@ -266,12 +266,21 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 def _import(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_repro.ledger import import_jsonl
 
-    store = _open(args.ledger, create=True)
     try:
-        with args.file.open(encoding="utf-8") as handle:
+        handle = args.file.open(encoding="utf-8")
+    except OSError as exc:
+        raise ReproError(
+            f"cannot read {args.file} ({exc.strerror or exc}); give the path of a JSON-lines "
+            "file written by `pytest-repro ledger export`"
+        ) from None
+    with handle:
+        store = _open(args.ledger, create=True)
+        try:
             report = import_jsonl(store, handle)
-    finally:
-        store.close()
+        except UnicodeDecodeError as exc:
+            raise ReproError(f"{args.file} is not UTF-8 text ({exc.reason})") from None
+        finally:
+            store.close()
     print(
         f"added {len(report.added)} runs, {len(report.already_present)} already present", file=out
     )

@@ -62,7 +62,7 @@ class Runtime:
                 ledger = SQLiteLedger(self.cfg.ledger)
             except LedgerError as exc:
                 raise pytest.UsageError(
-                    f"{exc}\nuse --repro-ledger=PATH, or --repro-cache=off to run without one"
+                    f"{exc}; or run without a ledger: --repro-cache=off"
                 ) from None
             ledger.recover_interrupted()
             self._store = self._with_shared(ledger)
@@ -156,6 +156,12 @@ class Runtime:
                 "use --repro-dir=PATH (or ini repro_dir) to put it somewhere writable, "
                 "or --repro-cache=off to run without a ledger"
             ) from None
+        from pytest_repro.ledger import check_ledger_path
+
+        try:  # a path holding anything but a ledger stops the session before the first run
+            check_ledger_path(self.cfg.ledger)
+        except LedgerError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def _make_executor(self) -> Executor:
         executor: Executor | None = self.config.hook.pytest_repro_make_executor(

@@ -1,5 +1,10 @@
-"""The ``python`` kind: ``module:function`` from the paper folder or an importable
-module, called with ``args``.
+"""The ``python`` kind: ``module:function`` from the paper folder, or from an installed
+module the paper trusts (``trusted:``), called with ``args``.
+
+A module of the paper folder is loaded from its file, and only when that file's real path
+is inside the folder; a module from anywhere else is imported only for a source marked
+``trusted`` (the loader marks it when ``trusted:`` lists the target). So a spec that
+slipped past the loader still cannot make this call ``os:system``.
 
 Its identity is the target and arguments plus the code behind it: the sha256 of the
 module's source when it lives in the paper folder, else the version of the
@@ -51,13 +56,22 @@ class PythonSource:
         hf_cache_dir: Path | None,
     ) -> Loaded:
         module, function = _python_target(source)
-        file = _paper_module_file(paper_dir, module)
+        file = _paper_module_file(source, paper_dir, module)
         if file is not None:
             loaded = _import_paper_module(file, module, paper_dir)
             where: dict[str, Any] = {"module_file": file.relative_to(paper_dir).as_posix()}
         else:
             if importlib.util.find_spec(module.split(".")[0]) is None:
                 raise _module_not_found(source, module, paper_dir)
+            if not source.trusted:
+                raise source_error(
+                    source.loc,
+                    f"data.{source.name}.python",
+                    f"{module!r} is not a module of the paper folder ({paper_dir}); code "
+                    "from outside the folder is called only when the paper trusts it",
+                    f"list it under trusted: if you trust it (trusted: [{source.target}]), "
+                    f"or put {module.replace('.', '/')}.py in the paper folder",
+                )
             loaded = importlib.import_module(module)
             where = {"module": module}
         func = getattr(loaded, function, None)
@@ -74,7 +88,8 @@ class PythonSource:
 def _python_target(source: DataSource) -> tuple[str, str]:
     target = source.target or ""
     module, sep, function = target.partition(":")
-    if not sep or not module or not function.isidentifier():
+    parts = module.split(".")
+    if not sep or not all(part.isidentifier() for part in parts) or not function.isidentifier():
         raise source_error(
             source.loc,
             f"data.{source.name}.python",
@@ -85,11 +100,23 @@ def _python_target(source: DataSource) -> tuple[str, str]:
     return module, function
 
 
-def _paper_module_file(paper_dir: Path, module: str) -> Path | None:
+def _paper_module_file(source: DataSource, paper_dir: Path, module: str) -> Path | None:
+    """The module's file in the paper folder, None when it has none; a file whose real
+    path leads outside the folder (a symlink, ``..``) is refused."""
+    root = paper_dir.resolve()
     base = paper_dir.joinpath(*module.split("."))
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+        if not candidate.is_file():
+            continue
+        if not candidate.resolve().is_relative_to(root):
+            raise source_error(
+                source.loc,
+                f"data.{source.name}.python",
+                f"{candidate.relative_to(paper_dir).as_posix()} leads outside the paper "
+                f"folder {paper_dir} (to {candidate.resolve()})",
+                "put the module's own file in the paper folder instead of a link to it",
+            )
+        return candidate
     return None
 
 
@@ -101,7 +128,7 @@ def _packages_distributions() -> Mapping[str, list[str]]:
 def _python_code_identity(
     source: DataSource, module: str, paper_dir: Path, cache: HashCache
 ) -> dict[str, Any]:
-    local = _paper_module_file(paper_dir, module)
+    local = _paper_module_file(source, paper_dir, module)
     if local is not None and local.name == "__init__.py":
         files = [[p, s] for p, s in tree_sha256(local.parent, cache.sha256) if p.endswith(".py")]
         return {"package": local.parent.relative_to(paper_dir).as_posix(), "files": files}

@@ -1,7 +1,8 @@
 """The run ledger: every finished run, stored once and reused while its inputs are unchanged.
 
 - :class:`RunStore` — the storage interface; :class:`SQLiteLedger` keeps it in one SQLite
-  file shared by xdist workers and sessions; :class:`ReadOnlyStore` and
+  file shared by xdist workers and sessions, and refuses a path that holds anything but a
+  ledger (:class:`NotALedger`, :func:`check_ledger_path`); :class:`ReadOnlyStore` and
   :class:`MultiplexedStore` compose stores (a CI ledger read behind the local one).
 - :func:`run_lock` — a per-cache-key lock so concurrent workers compute a run once.
 - :func:`export_jsonl` / :func:`import_jsonl` — share runs as JSON lines.
@@ -18,6 +19,7 @@ A session's life with the ledger::
 
 from __future__ import annotations
 
+from pytest_repro.ledger.guard import NotALedger, check_ledger_path
 from pytest_repro.ledger.jsonl import ImportReport, InvalidLine, export_jsonl, import_jsonl
 from pytest_repro.ledger.locks import run_lock
 from pytest_repro.ledger.owner import Owner
@@ -40,10 +42,12 @@ __all__ = [
     "ImportReport",
     "InvalidLine",
     "MultiplexedStore",
+    "NotALedger",
     "Owner",
     "ReadOnlyStore",
     "RunStore",
     "SQLiteLedger",
+    "check_ledger_path",
     "export_jsonl",
     "import_jsonl",
     "record_problems",

@@ -8,7 +8,7 @@ serialized by a lock file next to the ledger, ``<name>.lock``.
 
 Durability: ``synchronous=FULL``; a ``put`` that returned survives a crash and a power
 cut. It costs one fsync, nothing next to the run it stores.
-
+What may be at the path, and what is moved aside: :mod:`pytest_repro.ledger.guard`.
 The file format and its migrations live in :mod:`pytest_repro.ledger.schema`.
 """
 
@@ -32,6 +32,7 @@ import filelock
 from pytest_repro import __version__
 from pytest_repro.errors import LedgerError, ReproWarning
 from pytest_repro.ledger import schema
+from pytest_repro.ledger.guard import LEDGER_TABLES, NotALedger, check_ledger_path, marked_ours
 from pytest_repro.ledger.owner import Owner, owner_gone
 from pytest_repro.ledger.schema import (
     COLUMNS,
@@ -71,10 +72,12 @@ ErrorKind = Literal["corrupt", "busy", "access", "other"]
 class SQLiteLedger(RunStore):
     """The run ledger in one SQLite file, created with its parent folders.
 
-    Safe to share between threads, processes (xdist workers) and sessions. A file
-    that is not a usable ledger is moved aside to ``<name>.corrupt-<timestamp>`` with a
-    :class:`~pytest_repro.errors.ReproWarning` and a fresh ledger is started; a location
-    that cannot be written raises :class:`~pytest_repro.errors.LedgerError`.
+    Safe to share between threads, processes (xdist workers) and sessions. A damaged
+    ledger (or an empty file) is moved aside to ``<name>.corrupt-<timestamp>`` with a
+    :class:`~pytest_repro.errors.ReproWarning` and a fresh ledger is started; a path that
+    holds anything else (a directory, a device, another file or database) raises
+    :class:`NotALedger` and is left untouched; a location that cannot be written raises
+    :class:`~pytest_repro.errors.LedgerError`.
 
     Example::
 
@@ -287,8 +290,7 @@ class SQLiteLedger(RunStore):
             delay = min(delay * 2, 0.25)
 
     def _check_location(self) -> None:
-        if self.path.is_dir():
-            raise self._unwritable("it is a directory, not a file")
+        check_ledger_path(self.path)  # before the lock file is made next to it
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -316,7 +318,8 @@ class SQLiteLedger(RunStore):
             lock.release()
 
     def _open(self) -> sqlite3.Connection:
-        """A checked, migrated connection; an unusable file is moved aside once."""
+        """A checked, migrated connection; a damaged ledger is moved aside once."""
+        check_ledger_path(self.path)  # again under the lock: it may have changed meanwhile
         reason = schema.header_problem(self.path)
         for attempt in range(2):
             if reason is None:
@@ -346,25 +349,48 @@ class SQLiteLedger(RunStore):
             raise self._error(exc, "open the ledger") from exc
 
     def _check(self, conn: sqlite3.Connection) -> str | None:
-        """Why ``conn``'s file is not a usable ledger (None: it is, migrated if needed)."""
+        """Why ``conn``'s file is not a usable ledger (None: it is, migrated if needed).
+
+        Raises :class:`NotALedger` for an SQLite file that is not recognisably a ledger.
+        """
+        ours = marked_ours(self.path)
         try:
             state = self._retry(lambda: schema.inspect(conn))
+            ours = ours or (state.application_id == 0 and set(state.tables) >= LEDGER_TABLES)
+            if not ours and state.tables:
+                tables = ", ".join(state.tables[:10]) + (", ..." if len(state.tables) > 10 else "")
+                raise NotALedger(
+                    self.path, f"an SQLite database of another program (its tables: {tables})"
+                )
             problem = schema.file_problem(state)
             if problem is not None:
+                if not ours:
+                    raise NotALedger(
+                        self.path, f"an SQLite database that is not a ledger ({problem})"
+                    )
                 return problem
             if state.version > len(schema.MIGRATIONS):
                 raise self._newer(state.version, schema.schema_writer(conn))
-            if state.version < len(schema.MIGRATIONS):
+            migrated = state.version < len(schema.MIGRATIONS)
+            if migrated:
                 self._retry(lambda: _transaction(conn, schema.migrate))
             missing = schema.missing_schema(conn)
-            if missing is not None:
-                return missing  # checked before anything below writes to the file
+            if missing is not None:  # checked before anything below writes to the file
+                if not ours and not migrated:
+                    raise NotALedger(
+                        self.path, f"an SQLite database that is not a ledger ({missing})"
+                    )
+                return missing
             self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
             _configure(conn)
         except sqlite3.Error as exc:
-            if _error_kind(exc) == "corrupt":
-                return str(exc)
-            raise self._error(exc, "open the ledger") from exc
+            if _error_kind(exc) != "corrupt":
+                raise self._error(exc, "open the ledger") from exc
+            if not ours:
+                raise NotALedger(
+                    self.path, f"a damaged SQLite database without the ledger's mark ({exc})"
+                ) from exc
+            return str(exc)
         return None
 
     def _newer(self, version: int, writer: str | None) -> LedgerError:
@@ -467,8 +493,7 @@ def _error_kind(exc: sqlite3.Error) -> ErrorKind:
 
 
 def _chunks(keys: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(keys), _CHUNK):
-        yield keys[start : start + _CHUNK]
+    yield from (keys[start : start + _CHUNK] for start in range(0, len(keys), _CHUNK))
 
 
 def _marks(values: Sequence[object]) -> str:

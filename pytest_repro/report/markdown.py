@@ -62,6 +62,8 @@ def render(
     out.append("")
     out += _gaps(views)
     out += _substitutions(spec)
+    if spec.trusted:  # code from outside the paper folder that the paper chose to call
+        out += [f"Trusted code: {', '.join(map(md_code, spec.trusted))}.", ""]
     out += ["## Claim details", ""]
     for v in views:
         out += claim_details(v, records)

@@ -23,6 +23,10 @@ class SpecContext:
     #: ``run.metrics`` formats that installed plugins read, beside the built-in ones;
     #: None: any name is taken as a plugin's format (reports that only read recorded runs).
     metric_formats: tuple[str, ...] | None = ()
+    #: The paper's ``trusted:`` entries that passed their checks: the installed
+    #: ``module:function`` callables ``run.entrypoint`` and ``data.<name>.python`` may name
+    #: outside the paper folder. Set once ``trusted:`` is read, before ``run:`` and ``data:``.
+    trusted: tuple[str, ...] = ()
 
     @property
     def folder(self) -> Path:

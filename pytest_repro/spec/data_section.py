@@ -1,7 +1,8 @@
 """``data:``: the named data sources a run loads (scikit-learn, a Python function, files, Hugging Face).
 
-Only the form is checked here; loading and fingerprinting the data is
-:mod:`pytest_repro.data`'s job.
+Only the form is checked here, and that a ``python`` source names code of the paper
+folder or a target ``trusted:`` lists (:func:`~pytest_repro.spec.entrypoint.check_paper_code`);
+loading and fingerprinting the data is :mod:`pytest_repro.data`'s job.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pytest_repro.spec.context import SpecContext
+from pytest_repro.spec.entrypoint import check_paper_code
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join
 from pytest_repro.spec.keys import (
     DATA_KEYS,
@@ -81,10 +83,19 @@ def _data_source(ctx: SpecContext, name: str, node: YNode, field: str) -> DataSo
                 f"{target!r} is not module:function",
                 "write e.g. python: data:make_dataset",
             )
+            return None
         if not isinstance(target, str):
             return None
+        if not check_paper_code(ctx, d, "python", target, example="def {function}(**args):"):
+            return None
         return DataSource(
-            name=name, kind="python", target=target, args=args, fingerprint=fingerprint, loc=loc
+            name=name,
+            kind="python",
+            target=target,
+            trusted=target in ctx.trusted,
+            args=args,
+            fingerprint=fingerprint,
+            loc=loc,
         )
     if kind == "files":
         files = _files(ctx, d)

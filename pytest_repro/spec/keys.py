@@ -48,6 +48,7 @@ __all__ = [
 # -- the blocks of the file ---------------------------------------------------------------
 TOP_KEYS = (
     "paper",
+    "trusted",
     "run",
     "environment",
     "data",

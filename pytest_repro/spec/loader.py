@@ -11,6 +11,7 @@ and raises what they found.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from pytest_repro.errors import Problem, SpecError
@@ -25,6 +26,7 @@ from pytest_repro.spec.run_section import build_run
 from pytest_repro.spec.sanity_section import build_sanity
 from pytest_repro.spec.schema import PaperSpec
 from pytest_repro.spec.substitutions_section import build_substitutions
+from pytest_repro.spec.trusted_section import build_trusted
 from pytest_repro.spec.variants_section import build_variants
 from pytest_repro.spec.yamlnodes import YamlSyntaxError, YNode, parse
 
@@ -120,6 +122,8 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
     """Run every section builder, in the order their problems are recorded."""
     top = MapReader(ctx.ck, root, "", allowed=TOP_KEYS, required=REQUIRED_TOP_KEYS)
     paper = build_paper(ctx, top)
+    # run: and data: may name code outside the folder only when trusted: lists it.
+    ctx = dataclasses.replace(ctx, trusted=build_trusted(ctx, top))
     run, config = build_run(ctx, top)
     environment = build_environment(ctx, top)
     data = build_data(ctx, top)
@@ -133,6 +137,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
         file=ctx.file,
         display=ctx.display,
         paper=paper,
+        trusted=ctx.trusted,
         run=run,
         environment=environment,
         data=tuple(data),

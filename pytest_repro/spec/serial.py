@@ -26,6 +26,7 @@ def data_source_from_json(data: Mapping[str, Any]) -> DataSource:
         name=data["name"],
         kind=data["kind"],
         target=data.get("target"),
+        trusted=bool(data.get("trusted", False)),
         args=dict(data.get("args") or {}),
         files=tuple(
             FileRef(path=f["path"], sha256=f.get("sha256"), loc=loc(f["loc"]))

@@ -155,7 +155,7 @@ def test_two_papers_with_the_same_module_name_do_not_collide(tmp_path: Path) -> 
 
 
 def test_an_importable_module_is_identified_by_its_distribution(tmp_path: Path) -> None:
-    source = _source(kind="python", target="numpy:arange", args={"stop": 4})
+    source = _source(kind="python", target="numpy:arange", args={"stop": 4}, trusted=True)
     value, fp = load(source, tmp_path)
     assert value.tolist() == [0, 1, 2, 3]
     assert fp.identity == identity(source, tmp_path)

@@ -1,0 +1,123 @@
+"""What may be at the ledger's path: nothing, an empty file, or a ledger.
+
+Anything else — a directory, a device, a file that is not SQLite, another program's
+SQLite database — is refused with :class:`NotALedger` and left exactly as it was. Only
+:mod:`pytest_repro.ledger.sqlite` moves a damaged ledger aside, and only one that is
+recognisably ours (see :func:`marked_ours`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Final
+
+from pytest_repro.errors import LedgerError
+from pytest_repro.ledger.schema import APPLICATION_ID
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+#: The tables that mark an SQLite file as a run ledger (with or without the application id).
+LEDGER_TABLES: Final = frozenset({"runs", "meta"})
+#: How the ledger's location is set, for messages.
+LEDGER_OPTION: Final = (
+    "--repro-ledger=PATH (or PYTEST_REPRO_LEDGER, ini repro_ledger; "
+    "--ledger PATH for the pytest-repro command)"
+)
+
+
+class NotALedger(LedgerError):
+    """The ledger path holds something that is not a run ledger; it was left untouched.
+
+    ``path`` is the path, ``found`` what is there (``"a directory"``, ``"a FIFO"``,
+    ``"a file that is not an SQLite database"``, ...).
+    """
+
+    def __init__(self, path: Path, found: str) -> None:
+        super().__init__(
+            f"the run ledger path {path} is {found}, not a run ledger; pytest-repro "
+            f"leaves it as it is. Choose another path for the ledger: {LEDGER_OPTION}"
+        )
+        self.path = path
+        self.found = found
+
+    def __reduce__(self) -> tuple[type[NotALedger], tuple[Path, str]]:
+        return (type(self), (self.path, self.found))
+
+
+def check_ledger_path(path: Path | str) -> None:
+    """Raise :class:`NotALedger` when ``path`` holds something a ledger must not take over.
+
+    Accepted: nothing, an empty file, an SQLite file that may be a ledger (its tables are
+    looked at when it is opened). Reads at most the file's first 100 bytes; changes nothing.
+
+    Example::
+
+        try:
+            check_ledger_path(cfg.ledger)
+        except LedgerError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    """
+    found = _foreign(Path(os.path.abspath(path)))
+    if found is not None:
+        raise NotALedger(Path(os.path.abspath(path)), found)
+
+
+def _foreign(path: Path) -> str | None:
+    """What is at ``path`` when it cannot be a ledger, told from its type and header."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # unreadable: the access checks and SQLite say so, classified
+    if stat.S_ISDIR(st.st_mode):
+        return "a directory"
+    if not stat.S_ISREG(st.st_mode):
+        kinds = (
+            (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"),
+            (stat.S_ISFIFO, "a FIFO (named pipe)"),
+            (stat.S_ISSOCK, "a socket"),
+        )
+        return next((what for test, what in kinds if test(st.st_mode)), "not a regular file")
+    if st.st_size == 0:
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return None
+    if not head.startswith(SQLITE_MAGIC):
+        return f"a file that is not an SQLite database ({st.st_size} bytes)"
+    if len(head) < 100:
+        return "a truncated SQLite file whose header does not say it is a ledger"
+    application_id = int.from_bytes(head[68:72], "big")
+    if application_id not in (0, APPLICATION_ID):
+        return f"an SQLite database of another program (application id {application_id:#x})"
+    return None
+
+
+def marked_ours(path: Path) -> bool:
+    """Whether the file's header carries the ledger's application id."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return False
+    return (
+        len(head) == 100
+        and head.startswith(SQLITE_MAGIC)
+        and int.from_bytes(head[68:72], "big") == APPLICATION_ID
+    )
+
+
+__all__ = [
+    "LEDGER_OPTION",
+    "LEDGER_TABLES",
+    "SQLITE_MAGIC",
+    "NotALedger",
+    "check_ledger_path",
+    "marked_ours",
+]
