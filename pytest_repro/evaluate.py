@@ -79,10 +79,9 @@ def value_at(record: RunRecord, claim: Claim, metric: str | None = None) -> floa
             )
         return float(value)
     if not record.series:
-        raise MetricError(
-            f"{where}: the run logged no metrics at all; call ctx.log({axis}=..., {metric}=...) in the entrypoint",
-            "the runs logged no metrics",
-        )
+        from pytest_repro.execution.reading import no_points
+
+        raise MetricError(f"{where}: {no_points(record)}", "the runs logged no metrics")
     if not with_metric:
         names = logged_names(record.series)
         raise MetricError(

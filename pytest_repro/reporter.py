@@ -156,6 +156,7 @@ class ReproReporter:
                 f"repro: {c.executed} run(s) executed ({c.run_seconds:.1f} s of run time"
                 + (f", {c.failed} not ok" if c.failed else "")
                 + f"), {c.reused} reused from the ledger"
+                + (f" ({c.reread} read again with the new metrics reader)" if c.reread else "")
                 + (f", {c.waited} computed by another worker" if c.waited else "")
             )
         for note in self._written:

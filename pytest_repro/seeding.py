@@ -130,7 +130,7 @@ def seed_everything(
             generators.append("torch.mps")
         torch_generator = tm.Generator()
         torch_generator.manual_seed(seed)
-        settings = _apply_torch_determinism(tm, deterministic)
+        settings = apply_torch_determinism(tm, deterministic)
     return Seeded(
         seed=seed,
         numpy=np.random.default_rng(seed) if np is not None else None,
@@ -171,7 +171,7 @@ def _torch_module(wanted: bool | None) -> Any:
     return torch
 
 
-def _apply_torch_determinism(tm: Any, mode: DeterministicMode) -> dict[str, Any]:
+def apply_torch_determinism(tm: Any, mode: DeterministicMode) -> dict[str, Any]:
     cudnn = tm.backends.cudnn
     if mode == "off":
         tm.use_deterministic_algorithms(False)

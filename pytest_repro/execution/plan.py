@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.config import ReproConfig
+from pytest_repro.execution import startup
 from pytest_repro.execution.protocol import SanityTask, Task
 from pytest_repro.records import dumps
 from pytest_repro.spec.schema import PaperSpec, Variant
@@ -223,8 +224,7 @@ class Planner:
         fields: dict[str, Any] = {
             "v": KEY_VERSION,
             "paper": spec.paper.id,
-            "entry": spec.run.entrypoint
-            or {"command": list(spec.run.command or ()), "metrics": _metrics_json(spec)},
+            "entry": _entry_json(spec),
             "config": config,
             "run_env": dict(spec.run.env),
             "seed": seed,
@@ -260,11 +260,19 @@ class Planner:
         )
 
 
-def _metrics_json(spec: PaperSpec) -> Any:
-    metrics = spec.run.metrics
-    if metrics is None:
-        return None
-    return {"format": metrics.format, "path": metrics.path, "pattern": metrics.pattern}
+def _entry_json(spec: PaperSpec) -> Any:
+    """What a run executes, for its cache key.
+
+    The metrics reader is not part of it: the output and metric files a run leaves are
+    kept, so a changed ``metrics:`` re-reads them instead of training again. The start
+    folder and start-up seeding enter only when set, so papers that use neither keep
+    their keys.
+    """
+    run = spec.run
+    entry: Any = run.entrypoint or {"command": list(run.command or ())}
+    if run.cwd != "paper" or run.seed_startup:
+        entry = {"run": entry, "cwd": run.cwd, "seed_startup": run.seed_startup}
+    return entry
 
 
 def _lock_digest(spec: PaperSpec) -> str:
@@ -275,18 +283,50 @@ def _lock_digest(spec: PaperSpec) -> str:
     return digest.hexdigest()[:16]
 
 
+def placeholders(request: RunRequest, run_dir: Path) -> dict[str, Any]:
+    """The values a command, its ``run.env`` and its metrics path may name.
+
+    ``{max_steps}`` and ``{max_epochs}`` are the budget: in smoke mode the smoke budget
+    (``--repro-smoke-steps`` steps, one epoch), otherwise ``run.config``'s value, so one
+    ``--steps "{max_steps}"`` serves both. ``{smoke}`` is ``1`` in smoke mode, else ``0``.
+    """
+    config = dict(request.config)
+    values: dict[str, Any] = {
+        **config,
+        "seed": request.seed,
+        "run_dir": str(run_dir),
+        "paper_dir": str(request.spec.folder),
+        "smoke": 1 if request.smoke else 0,
+    }
+    if request.smoke:
+        values["max_steps"] = request.max_steps
+        values["max_epochs"] = 1
+    return values
+
+
+def run_cwd(request: RunRequest, run_dir: Path) -> Path:
+    """Where a run starts: its own run folder (``run.cwd: run_dir``) or the paper folder."""
+    return run_dir if request.spec.run.cwd == "run_dir" else request.spec.folder
+
+
+def _script_from_paper(argv: list[str], paper: Path, cwd: Path) -> list[str]:
+    """``[python, train.py]`` started in the run folder still runs the paper's ``train.py``."""
+    if cwd == paper or argv[0] not in ("python", "python3"):
+        return argv
+    index = startup.script_index(argv)
+    if index is None or Path(argv[index]).is_absolute() or not (paper / argv[index]).is_file():
+        return argv
+    return [*argv[:index], str(paper / argv[index]), *argv[index + 1 :]]
+
+
 def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Task:
     """The task a worker executes for ``request``."""
     spec = request.spec
-    placeholders = {
-        **dict(request.config),
-        "seed": request.seed,
-        "run_dir": str(run_dir),
-        "paper_dir": str(spec.folder),
-    }
+    values = placeholders(request, run_dir)
     command = None
     if spec.run.command:
-        command = [arg.format(**placeholders) for arg in spec.run.command]
+        command = [arg.format(**values) for arg in spec.run.command]
+        command = _script_from_paper(command, spec.folder, run_cwd(request, run_dir))
     task: Task = {
         "type": "run",
         "run_id": run_id,
@@ -296,14 +336,17 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Ta
         "config": dict(request.config),
         "seed": request.seed,
         "run_dir": str(run_dir),
+        "cwd": str(run_cwd(request, run_dir)),
+        "seed_startup": spec.run.seed_startup,
         "smoke": request.smoke,
         "max_steps": request.max_steps,
         "device": device,
         "threads": request.threads,
         "deterministic": request.deterministic,
-        "env": dict(spec.run.env),
+        "env": {key: value.format(**values) for key, value in spec.run.env.items()},
         "memory": request.memory,
         "packages": list(request.packages),
+        "trusted": list(spec.trusted),
         "data_sources": [data_source_to_json(s) for s in spec.data],
     }
     sanity = request.extra.get("sanity")
@@ -324,11 +367,5 @@ def metrics_path(request: RunRequest, run_dir: Path) -> Path | None:
     metrics = request.spec.run.metrics
     if metrics is None or metrics.path is None:
         return None
-    placeholders = {
-        **dict(request.config),
-        "seed": request.seed,
-        "run_dir": str(run_dir),
-        "paper_dir": str(request.spec.folder),
-    }
-    path = Path(metrics.path.format(**placeholders))
-    return path if path.is_absolute() else request.spec.folder / path
+    path = Path(metrics.path.format(**placeholders(request, run_dir)))
+    return path if path.is_absolute() else run_cwd(request, run_dir) / path

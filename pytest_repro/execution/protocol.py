@@ -30,16 +30,23 @@ class Task(TypedDict):
     config: dict[str, JSONValue]
     seed: int
     run_dir: str
+    #: the folder the run starts in (``run.cwd``): the run folder or the paper folder.
+    cwd: str
+    #: seed python, numpy and torch before a ``python`` command's script starts.
+    seed_startup: bool
     smoke: bool
     max_steps: int | None
     device: str
     threads: int
     deterministic: Deterministic
+    #: ``run.env`` with its placeholders filled in.
     env: dict[str, str]
     #: resident-memory cap in bytes (``run.resources.memory``), or None.
     memory: int | None
     #: package names whose versions go into the run's environment evidence.
     packages: list[str]
+    #: the installed ``module:function`` targets the paper trusts (``trusted:``).
+    trusted: list[str]
     #: the paper's data sources, serialised by :mod:`pytest_repro.spec.serial`.
     data_sources: list[dict[str, JSONValue]]
 

@@ -20,7 +20,7 @@ A plugin reader's value in ``paper.yaml`` is a path template, like ``jsonl:`` an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,6 +42,12 @@ class MetricsInput:
     #: everything the run printed (stdout and stderr).
     output: Path
     run_dir: Path
+    #: the paper folder (where a ``python:`` reader's module lives).
+    paper_dir: Path | None = None
+    #: ``run.metrics``' several regular expressions, its reader target and its options.
+    patterns: tuple[str, ...] = ()
+    target: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

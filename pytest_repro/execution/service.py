@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.errors import ReproError
-from pytest_repro.execution import metrics
-from pytest_repro.execution.context import EXAMPLES_FILE, METRICS_FILE
-from pytest_repro.execution.plan import RunRequest, metrics_path, task_for
+from pytest_repro.execution import metrics, reading
+from pytest_repro.execution.context import EXAMPLES_FILE
+from pytest_repro.execution.plan import RunRequest, task_for
 from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
 from pytest_repro.execution.protocol import Task
-from pytest_repro.execution.readers import BUILTIN_READERS, MetricReader, MetricsInput
+from pytest_repro.execution.readers import BUILTIN_READERS, MetricReader
 from pytest_repro.execution.worker import OUTPUT_FILE, forget_modules_under
 from pytest_repro.records import RunRecord
 
@@ -112,6 +111,8 @@ class Counters:
     executed: int = 0
     failed: int = 0
     waited: int = 0
+    #: recorded runs read again because the paper's metrics reader changed.
+    reread: int = 0
     run_seconds: float = 0.0
 
 
@@ -156,9 +157,11 @@ class RunService:
         missing = [r for r in _unique(requests) if not self._known(r)]
         reusable = [r for r in missing if not r.force and self.cfg.reuse and self.store is not None]
         if reusable and self.store is not None:
-            for record in self.store.get_many([r.cache_key for r in reusable]).values():
-                self._remember(record)
-                self.counters.reused += 1
+            found = self.store.get_many([r.cache_key for r in reusable])
+            for request in reusable:
+                record = found.get(request.cache_key) or self._unread(request)
+                if record is not None:
+                    self._reuse(request, record)
         missing = [r for r in missing if not self._known(r)]
         mine, theirs = self._claim(missing)
         self._execute(mine)
@@ -168,6 +171,32 @@ class RunService:
 
     def close(self) -> None:
         self.executor.close()
+
+    def _unread(self, request: RunRequest) -> RunRecord | None:
+        """The newest run of ``request`` that finished but whose metrics could not be read."""
+        if self.store is None:
+            return None
+        newest = None
+        for record in self.store.records(cache_keys=[request.cache_key], statuses=["failed"]):
+            if (record.error or "").startswith(reading.UNREAD):
+                newest = record
+        return newest
+
+    def _reuse(self, request: RunRequest, record: RunRecord) -> RunRecord | None:
+        """Take a recorded run, read again when the paper's reader changed since it ran.
+
+        None when it cannot be reused (read again, its folder is gone): it runs again.
+        """
+        current = reading.reread(self.readers, request, record)
+        if current is None:
+            return None
+        if current is not record:
+            self.counters.reread += 1
+            if self.store is not None and self.cfg.record:
+                self.store.put(current)
+        self._remember(current)
+        self.counters.reused += 1
+        return current
 
     def _known(self, request: RunRequest) -> bool:
         if request.force:
@@ -193,10 +222,8 @@ class RunService:
                 theirs.append(request)
                 continue
             hit = self._lookup(request)
-            if hit is not None:  # finished by another process between our look and our lock
-                lock.release()
-                self._remember(hit)
-                self.counters.reused += 1
+            if hit is not None and self._reuse(request, hit) is not None:
+                lock.release()  # finished by another process between our look and our lock
                 continue
             mine.append((request, lock))
         return mine, theirs
@@ -217,7 +244,10 @@ class RunService:
         self.counters.waited += 1
         lock.acquire()
         try:
-            record = self._lookup(request) or self._from_this_session(request)
+            record = self._lookup(request)
+            if record is not None and (record := self._reuse(request, record)) is not None:
+                return record
+            record = self._from_this_session(request)
             if record is not None:
                 self._remember(record)
                 return record
@@ -329,17 +359,19 @@ class RunService:
         series: list[dict[str, Any]] = []
         examples: dict[str, list[float]] = {}
         try:
-            series = self._series(request, run_dir)
+            series = reading.read_series(self.readers, request, run_dir)
             if request.spec.run.entrypoint:  # a command's run folder holds the script's own files
                 examples = metrics.read_examples(run_dir / EXAMPLES_FILE)
         except Exception as exc:
             if status == "ok":
-                status, error = (
-                    "failed",
-                    f"its metrics could not be read: {type(exc).__name__}: {exc}",
-                )
+                status, error = "failed", f"{reading.UNREAD}: {type(exc).__name__}: {exc}"
+        if status == "ok":
+            overrun = reading.budget_overrun(request, series)
+            if overrun:
+                status, error = "failed", overrun
         evidence = dict(outcome.evidence)
         evidence["worker_started"] = outcome.worker_started
+        evidence.update(reading.reading_evidence(request, run_dir))
         record = self._record(
             request,
             run_id,
@@ -366,24 +398,6 @@ class RunService:
     def _remember(self, record: RunRecord) -> None:
         with self._memo_lock:
             self.memo[record.cache_key] = record
-
-    def _series(self, request: RunRequest, run_dir: Path) -> list[dict[str, Any]]:
-        source = request.spec.run.metrics
-        if source is None:
-            return metrics.read_jsonl(run_dir / METRICS_FILE)
-        reader = self.readers.get(source.format)
-        if reader is None:
-            raise ReproError(
-                f"{source.loc}: run.metrics: no metric reader for {source.format!r} is installed; "
-                f"the readers here are {', '.join(sorted(self.readers))}"
-            )
-        where = MetricsInput(
-            path=metrics_path(request, run_dir),
-            pattern=source.pattern,
-            output=run_dir / OUTPUT_FILE,
-            run_dir=run_dir,
-        )
-        return reader.read(where)
 
     def _record(
         self,

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
+from pytest_repro.execution import startup
 from pytest_repro.execution.context import RunContext
 from pytest_repro.execution.evidence import after_run_evidence, reset_cuda_peak
 from pytest_repro.execution.protocol import Ready, Reply, SanityTask, Task
@@ -134,6 +135,7 @@ def _execute(
     tb: str | None = None
     caught: BaseException | None = None
     saved_environ = dict(os.environ)
+    saved_cwd = os.getcwd()
     try:
         with _redirected(run_dir / OUTPUT_FILE, enabled=redirect):
             try:
@@ -171,6 +173,8 @@ def _execute(
     finally:
         os.environ.clear()
         os.environ.update(saved_environ)
+        with contextlib.suppress(OSError):
+            os.chdir(saved_cwd)
     evidence.update(after_run_evidence(task))
     reply: Reply = {
         "status": status,
@@ -201,11 +205,33 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(te.format())
 
 
+def run_environment(task: Task) -> dict[str, str]:
+    """The variables every run gets, then ``run.env`` (placeholders filled in) over them.
+
+    A script with no ``--seed`` flag can read ``REPRO_SEED``; one with no step flag can
+    read ``REPRO_MAX_STEPS`` (set only when there is a budget: smoke mode or a sanity run).
+    """
+    env = {
+        "REPRO_SEED": str(task["seed"]),
+        "REPRO_SMOKE": "1" if task.get("smoke") else "0",
+        "REPRO_RUN_DIR": task["run_dir"],
+        "REPRO_PAPER_DIR": task["paper_dir"],
+        "REPRO_DEVICE": str(task.get("device", "cpu")),
+        "REPRO_DETERMINISTIC": str(task.get("deterministic", "off")),
+    }
+    if task.get("max_steps") is not None:
+        env["REPRO_MAX_STEPS"] = str(task["max_steps"])
+    env.update({key: str(value) for key, value in dict(task.get("env") or {}).items()})
+    return env
+
+
 def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
     from pytest_repro import seeding
 
-    for key, value in dict(task.get("env") or {}).items():
-        os.environ[key] = str(value)
+    os.environ.update(run_environment(task))
+    cwd = task.get("cwd") or task["paper_dir"]
+    os.chdir(cwd)
+    evidence["cwd"] = cwd
     state.enter_paper(task["paper_dir"])
     seeded = seeding.seed_everything(
         int(task["seed"]), deterministic=task.get("deterministic", "off")
@@ -233,8 +259,22 @@ def _function(text: str) -> Any:
     return function
 
 
+def _paper_function(task: Task, text: str) -> Any:
+    """``module:function`` of the paper folder; a module from elsewhere only when trusted."""
+    function = _function(text)
+    module = sys.modules.get(text.split(":")[0])
+    file = os.path.realpath(getattr(module, "__file__", None) or "")
+    root = os.path.join(os.path.realpath(task["paper_dir"]), "")
+    if not file.startswith(root) and text not in (task.get("trusted") or ()):
+        raise PermissionError(
+            f"{text} is not code of the paper folder ({file or 'no file'}); "
+            "list it under trusted: in paper.yaml if you trust it"
+        )
+    return function
+
+
 def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
-    function = _function(str(task["entrypoint"]))
+    function = _paper_function(task, str(task["entrypoint"]))
     data_log: dict[str, Any] = {}
     ctx = _context(task, data_log)
     evidence["data"] = data_log
@@ -253,7 +293,7 @@ def _run_sanity(task: SanityTask, evidence: dict[str, Any]) -> None:
     ctx = _context(task, data_log)
     evidence["data"] = data_log
     try:
-        evidence["sanity"] = answer(task, _function(task["kit"])(ctx), ctx.device)
+        evidence["sanity"] = answer(task, _paper_function(task, task["kit"])(ctx), ctx.device)
     finally:
         ctx.close()
 
@@ -303,11 +343,14 @@ def _run_command(task: Task, evidence: dict[str, Any]) -> None:
         # The run's interpreter (its venv under --repro-env=isolate), not whatever PATH finds first.
         argv[0] = sys.executable
     evidence["argv"] = argv
+    if task.get("seed_startup") and argv and argv[0] == sys.executable:
+        argv = startup.wrap(argv)
+        evidence["seed_startup"] = True
     sys.stdout.flush()
     sys.stderr.flush()
     proc = subprocess.run(
         argv,
-        cwd=task["paper_dir"],
+        cwd=task.get("cwd") or task["paper_dir"],
         stdin=subprocess.DEVNULL,
         check=False,
     )

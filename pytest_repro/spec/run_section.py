@@ -34,8 +34,8 @@ from pytest_repro.spec.keys import (
     RUN_CWDS,
     RUN_KEYS,
 )
-from pytest_repro.spec.schema import MetricsSource, Resources, RunSpec
-from pytest_repro.vocab import METRICS_FORMATS
+from pytest_repro.spec.metrics_section import build_metrics
+from pytest_repro.spec.schema import Resources, RunSpec
 
 
 def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigDefaults]:
@@ -67,7 +67,7 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
     if isinstance(entrypoint, str):
         check_entrypoint(ctx, m, entrypoint)
     kit = _kit(ctx, m, entrypoint)
-    metrics = _metrics(ctx, m)
+    metrics = build_metrics(ctx, m)
     if command and metrics is None and not m.has("metrics"):
         m.bad(
             "metrics",
@@ -253,57 +253,6 @@ def _check_placeholders(
                     f"{', '.join(RESERVED_PLACEHOLDERS)}{suggest(base, known)}",
                     "add it to run.config, or fix the name",
                 )
-
-
-def _metrics(ctx: SpecContext, m: MapReader) -> Any:
-    node = m.mapping("metrics")
-    if node is None or node is MISSING:
-        return node
-    given_keys = [str(k) for k in node.value] if isinstance(node.value, dict) else []
-    plugins = ctx.metric_formats
-    if plugins is None:  # any plugin's format: a name whose reader is not known here
-        plugins = tuple(k for k in given_keys if k not in METRICS_FORMATS and k.isidentifier())
-    formats = (*METRICS_FORMATS, *plugins)
-    r = MapReader(ctx.ck, node, "run.metrics", allowed=formats)
-    given = [k for k in formats if r.has(k)]
-    if len(given) != 1:
-        named = ", ".join(f"{k}:" for k in formats[:-1]) + f" or {formats[-1]}:"
-        return ctx.ck.problem(
-            node.line,
-            "run.metrics",
-            f"needs exactly one of {named}",
-            'e.g. metrics: {jsonl: "{run_dir}/metrics.jsonl"}',
-        )
-    fmt = given[0]
-    text = r.string(fmt)
-    if text is MISSING or text is None:
-        return MISSING
-    if fmt == "regex":
-        try:
-            pattern = re.compile(text)
-        except re.error as exc:
-            return r.bad("regex", f"does not compile: {exc}", "fix the regular expression")
-        groups = set(pattern.groupindex)
-        if not groups & {"epoch", "step"}:
-            return r.bad(
-                "regex",
-                "needs a named group (?P<epoch>...) or (?P<step>...)",
-                "add one so claims can find their point",
-            )
-        if not groups - {"epoch", "step"}:
-            return r.bad(
-                "regex",
-                "needs a named group per metric, e.g. (?P<test_acc>[0-9.]+)",
-                "add the metric's group",
-            )
-        return MetricsSource(format="regex", pattern=text, loc=ctx.loc(node.line))
-    if "{run_dir}" not in text:
-        return r.bad(
-            fmt,
-            f"{text!r} does not contain {{run_dir}}: seeds running in parallel would share one file",
-            f'write the file into the run\'s folder, e.g. {fmt}: "{{run_dir}}/metrics.{fmt}"',
-        )
-    return MetricsSource(format=fmt, path=text, loc=ctx.loc(node.line))
 
 
 def _timeout(m: MapReader) -> Any:

@@ -86,6 +86,12 @@ class MetricsSource:
     format: str
     path: str | None = None
     pattern: str | None = None
+    #: several regular expressions (each line may match any of them), for ``regex``.
+    patterns: tuple[str, ...] = ()
+    #: ``module:function`` of a reader in the paper folder (``metrics: {python: ...}``).
+    target: str | None = None
+    #: reader-specific settings, JSON-able (e.g. which tags of an event file to read).
+    options: Mapping[str, Any] = field(default_factory=dict)
     loc: Location
 
 
@@ -157,14 +163,17 @@ class DataSource:
 
     ``kind`` picks the loader: ``sklearn`` (``target`` is a bundled loader such as
     ``load_digits`` or a ``make_*`` generator), ``python`` (``target`` is
-    ``module:function``, module relative to the paper folder or importable),
+    ``module:function``, module in the paper folder, or installed and trusted),
     ``files`` (local files, each optionally pinned by sha256) or ``hf``.
     ``sha256``/``fingerprint`` pin the loaded content; a mismatch is an error.
+    ``trusted`` is set on a ``python`` source whose target the paper lists under
+    ``trusted:``; only then may its module come from outside the paper folder.
     """
 
     name: str
     kind: DataKind
     target: str | None = None
+    trusted: bool = False
     args: Mapping[str, JSON] = field(default_factory=dict)
     files: tuple[FileRef, ...] = ()
     hf: HFRef | None = None
@@ -297,11 +306,16 @@ class Claim:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaperSpec:
-    """A whole ``paper.yaml``: ``file`` is absolute, ``display`` is what users see."""
+    """A whole ``paper.yaml``: ``file`` is absolute, ``display`` is what users see.
+
+    ``trusted`` lists the installed ``module:function`` callables the paper allows its
+    entrypoint and ``data.<name>.python`` to name outside its folder, as written.
+    """
 
     file: Path
     display: str
     paper: PaperMeta
+    trusted: tuple[str, ...] = ()
     run: RunSpec
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
     data: tuple[DataSource, ...] = ()
