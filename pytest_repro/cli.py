@@ -119,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument(
         "--dir", default="papers", type=Path, help="where paper folders live (default papers)"
     )
+    new.add_argument(
+        "--upstream",
+        metavar="WHAT",
+        help="the authors' code: a checkout's folder, or an installed package[==version]; "
+        "writes its upstream: block and a train.py adapter that calls it",
+    )
     new.set_defaults(handler=_new)
 
     report = sub.add_parser(
@@ -171,8 +177,16 @@ def _new(args: argparse.Namespace, out: TextIO) -> int:
         raise ReproError(f"{folder / 'paper.yaml'} already exists; edit it instead")
     folder.mkdir(parents=True, exist_ok=True)
     values = {"id": args.id, "title": args.title, "folder": folder.as_posix()}
-    (folder / "paper.yaml").write_text(PAPER_TEMPLATE.format(**values), encoding="utf-8")
-    (folder / "train.py").write_text(TRAIN_TEMPLATE.format(**values), encoding="utf-8")
+    spec = PAPER_TEMPLATE.format(**values)
+    train = TRAIN_TEMPLATE.format(**values)
+    if args.upstream:
+        from pytest_repro import scaffold
+
+        found = scaffold.inspect(args.upstream, folder)
+        spec = spec.replace("\nrun:\n", "\n" + scaffold.upstream_yaml(found) + "\nrun:\n", 1)
+        train = scaffold.adapter(found, args.id)
+    (folder / "paper.yaml").write_text(spec, encoding="utf-8")
+    (folder / "train.py").write_text(train, encoding="utf-8")
     (folder / "README.md").write_text(README_TEMPLATE.format(**values), encoding="utf-8")
     print(f"created {folder}/paper.yaml, train.py and README.md", file=out)
     print(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.execution import startup
+from pytest_repro.execution import startup, upstream
 from pytest_repro.execution.protocol import SanityTask, Task
 from pytest_repro.records import dumps
 from pytest_repro.spec.schema import PaperSpec, Variant
@@ -74,6 +74,8 @@ class RunRequest:
     packages: tuple[str, ...] = ()
     gpus: int = 0
     memory: int | None = None
+    #: the identity of each ``upstream:`` entry (version, files, commit, dirty state).
+    upstream: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -107,9 +109,16 @@ def code_hash(folder: Path) -> str:
 
 
 def _code_files(folder: Path) -> list[Path]:
+    """The folder's code files, through symlinks (a folder reached twice is walked once)."""
     patterns = _ignore_patterns(folder)
     out = []
-    for root, dirs, files in os.walk(folder):
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
         for name in files:
             if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
@@ -156,11 +165,18 @@ class Planner:
         self._data: dict[Path, dict[str, str]] = {}
         self._env: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
         self._python: dict[Path, str] = {}
+        self._upstream: dict[Path, dict[str, Any]] = {}
 
     def code(self, spec: PaperSpec) -> str:
         if spec.folder not in self._code:
             self._code[spec.folder] = code_hash(spec.folder)
         return self._code[spec.folder]
+
+    def upstream(self, spec: PaperSpec) -> dict[str, Any]:
+        """The identities of the paper's ``upstream:`` code (raises when it is not as named)."""
+        if spec.file not in self._upstream:
+            self._upstream[spec.file] = upstream.identities(spec)
+        return self._upstream[spec.file]
 
     def data(self, spec: PaperSpec) -> dict[str, str]:
         if spec.file not in self._data:
@@ -235,6 +251,9 @@ class Planner:
             "deterministic": deterministic,
             "max_steps": max_steps,
         }
+        ids = self.upstream(spec) if spec.upstream else {}
+        if ids:  # only then: papers without upstream code keep their keys
+            fields["upstream"] = upstream.key_part(ids)
         if purpose:
             fields["purpose"] = purpose
         key = hashlib.sha256(dumps(fields).encode()).hexdigest()[:32]
@@ -257,6 +276,7 @@ class Planner:
             packages=requirement_names(spec),
             gpus=spec.run.resources.gpus,
             memory=spec.run.resources.memory,
+            upstream=ids,
         )
 
 
@@ -347,6 +367,7 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Ta
         "memory": request.memory,
         "packages": list(request.packages),
         "trusted": list(spec.trusted),
+        "upstream_paths": [str(folder) for folder in spec.upstream_folders()],
         "data_sources": [data_source_to_json(s) for s in spec.data],
     }
     sanity = request.extra.get("sanity")

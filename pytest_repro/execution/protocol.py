@@ -47,6 +47,8 @@ class Task(TypedDict):
     packages: list[str]
     #: the installed ``module:function`` targets the paper trusts (``trusted:``).
     trusted: list[str]
+    #: the checkouts of ``upstream:``, import roots after the paper folder.
+    upstream_paths: list[str]
     #: the paper's data sources, serialised by :mod:`pytest_repro.spec.serial`.
     data_sources: list[dict[str, JSONValue]]
 

@@ -422,6 +422,8 @@ class RunService:
             "python": request.python,
             "purpose": request.purpose or None,
         }
+        if request.upstream:
+            evidence["upstream"] = dict(request.upstream)
         evidence.update(extra_evidence or {})
         return RunRecord(
             run_id=run_id,

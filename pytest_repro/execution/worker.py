@@ -62,8 +62,9 @@ class _WorkerState:
 
     def __init__(self) -> None:
         self.paper_dir: str | None = None
+        self.upstream: tuple[str, ...] = ()
 
-    def enter_paper(self, paper_dir: str) -> None:
+    def enter_paper(self, paper_dir: str, upstream: tuple[str, ...] = ()) -> None:
         """Make ``paper_dir`` the import root, with none of its modules imported yet.
 
         Every run imports the paper's own modules afresh, so module-level state
@@ -72,15 +73,19 @@ class _WorkerState:
         ``train.py``. Third-party imports (torch, numpy) stay warm: they live outside
         the paper folder.
         """
-        for folder in {self.paper_dir, paper_dir} - {None}:
+        for folder in {self.paper_dir, paper_dir, *self.upstream, *upstream} - {None}:
             forget_modules_under(str(folder))
-        if self.paper_dir is not None and self.paper_dir != paper_dir:
+        for old in (self.paper_dir, *self.upstream):
+            if old is not None and old != paper_dir and old not in upstream:
+                with contextlib.suppress(ValueError):
+                    sys.path.remove(old)
+        for folder in (*reversed(upstream), paper_dir):  # the paper folder first, then upstream
             with contextlib.suppress(ValueError):
-                sys.path.remove(self.paper_dir)
-        if paper_dir not in sys.path:
-            sys.path.insert(0, paper_dir)
+                sys.path.remove(folder)
+            sys.path.insert(0, folder)
         importlib.invalidate_caches()
         self.paper_dir = paper_dir
+        self.upstream = upstream
 
 
 def forget_modules_under(folder: str) -> None:
@@ -232,7 +237,12 @@ def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
     cwd = task.get("cwd") or task["paper_dir"]
     os.chdir(cwd)
     evidence["cwd"] = cwd
-    state.enter_paper(task["paper_dir"])
+    upstream = tuple(task.get("upstream_paths") or ())
+    if upstream:  # a command's python finds the checkouts too
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [*upstream, *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+    state.enter_paper(task["paper_dir"], upstream)
     seeded = seeding.seed_everything(
         int(task["seed"]), deterministic=task.get("deterministic", "off")
     )
@@ -264,8 +274,11 @@ def _paper_function(task: Task, text: str) -> Any:
     function = _function(text)
     module = sys.modules.get(text.split(":")[0])
     file = os.path.realpath(getattr(module, "__file__", None) or "")
-    root = os.path.join(os.path.realpath(task["paper_dir"]), "")
-    if not file.startswith(root) and text not in (task.get("trusted") or ()):
+    roots = tuple(
+        os.path.join(os.path.realpath(folder), "")
+        for folder in (task["paper_dir"], *(task.get("upstream_paths") or ()))
+    )
+    if not file.startswith(roots) and text not in (task.get("trusted") or ()):
         raise PermissionError(
             f"{text} is not code of the paper folder ({file or 'no file'}); "
             "list it under trusted: in paper.yaml if you trust it"

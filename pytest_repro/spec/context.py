@@ -27,6 +27,8 @@ class SpecContext:
     #: ``module:function`` callables ``run.entrypoint`` and ``data.<name>.python`` may name
     #: outside the paper folder. Set once ``trusted:`` is read, before ``run:`` and ``data:``.
     trusted: tuple[str, ...] = ()
+    #: The checkouts ``upstream:`` names (absolute): entrypoints may live there too.
+    upstream_folders: tuple[Path, ...] = ()
 
     @property
     def folder(self) -> Path:

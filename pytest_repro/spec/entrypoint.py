@@ -42,6 +42,9 @@ def check_paper_code(
     """
     module, function = target.split(":")
     source, outside = paper_module(ctx.folder, module)
+    for checkout in ctx.upstream_folders:  # the authors' code the paper declares
+        if source is None and outside is None:
+            source, outside = paper_module(checkout, module)
     where = ctx.shown_folder
     if outside is not None:
         m.bad(

@@ -42,6 +42,7 @@ __all__ = [
     "SHA256_PATTERN",
     "SUBSTITUTION_KEYS",
     "TOP_KEYS",
+    "UPSTREAM_KEYS",
     "VARIANT_REF_KEYS",
 ]
 
@@ -49,6 +50,7 @@ __all__ = [
 TOP_KEYS = (
     "paper",
     "trusted",
+    "upstream",
     "run",
     "environment",
     "data",
@@ -61,6 +63,10 @@ TOP_KEYS = (
 #: The blocks a spec cannot do without.
 REQUIRED_TOP_KEYS = ("paper", "run", "claims")
 PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue")
+
+# -- upstream -----------------------------------------------------------------------------
+#: ``upstream.<name>``: an installed package at an exact version, or a checkout at a path.
+UPSTREAM_KEYS = ("package", "version", "path", "repo", "commit", "license")
 
 # -- run ----------------------------------------------------------------------------------
 RUN_KEYS = (

@@ -27,6 +27,7 @@ from pytest_repro.spec.sanity_section import build_sanity
 from pytest_repro.spec.schema import PaperSpec
 from pytest_repro.spec.substitutions_section import build_substitutions
 from pytest_repro.spec.trusted_section import build_trusted
+from pytest_repro.spec.upstream_section import build_upstream
 from pytest_repro.spec.variants_section import build_variants
 from pytest_repro.spec.yamlnodes import YamlSyntaxError, YNode, parse
 
@@ -124,6 +125,9 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
     paper = build_paper(ctx, top)
     # run: and data: may name code outside the folder only when trusted: lists it.
     ctx = dataclasses.replace(ctx, trusted=build_trusted(ctx, top))
+    upstream = build_upstream(ctx, top)
+    folders = tuple(f for u in upstream if (f := u.folder(ctx.folder)) is not None)
+    ctx = dataclasses.replace(ctx, upstream_folders=folders)
     run, config = build_run(ctx, top)
     environment = build_environment(ctx, top)
     data = build_data(ctx, top)
@@ -138,6 +142,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
         display=ctx.display,
         paper=paper,
         trusted=ctx.trusted,
+        upstream=upstream,
         run=run,
         environment=environment,
         data=tuple(data),

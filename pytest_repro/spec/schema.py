@@ -305,6 +305,33 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Upstream:
+    """The authors' own code a paper runs, named under ``upstream:``.
+
+    Either an installed ``package`` at an exact ``version``, or a checkout the user placed
+    at ``path`` (relative to the paper folder, as written). ``repo``, ``commit`` and
+    ``license`` say where it comes from; for a checkout, a ``commit`` is checked.
+    """
+
+    name: str
+    package: str | None = None
+    version: str | None = None
+    path: str | None = None
+    repo: str | None = None
+    commit: str | None = None
+    license: str | None = None
+    loc: Location
+
+    @property
+    def kind(self) -> str:
+        return "package" if self.package else "checkout"
+
+    def folder(self, paper_folder: Path) -> Path | None:
+        """A checkout's folder (absolute, symlinks resolved); None for a package."""
+        return (paper_folder / self.path).resolve() if self.path else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PaperSpec:
     """A whole ``paper.yaml``: ``file`` is absolute, ``display`` is what users see.
 
@@ -316,6 +343,8 @@ class PaperSpec:
     display: str
     paper: PaperMeta
     trusted: tuple[str, ...] = ()
+    #: the authors' code the paper runs (``upstream:``), in the order written.
+    upstream: tuple[Upstream, ...] = ()
     run: RunSpec
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
     data: tuple[DataSource, ...] = ()
@@ -327,6 +356,10 @@ class PaperSpec:
     @property
     def folder(self) -> Path:
         return self.file.parent
+
+    def upstream_folders(self) -> tuple[Path, ...]:
+        """The checkouts of ``upstream:``: import roots for entrypoints, beside the folder."""
+        return tuple(f for u in self.upstream if (f := u.folder(self.folder)) is not None)
 
     def claim(self, claim_id: str) -> Claim:
         for claim in self.claims:

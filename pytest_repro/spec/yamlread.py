@@ -88,6 +88,22 @@ if _CParser is not None and getattr(yaml, "__with_libyaml__", False):
     _Libyaml.add_implicit_resolver("tag:yaml.org,2002:float", FLOAT_12, list("-+0123456789."))
     _LibyamlLoader = _Libyaml
 
+
+def _same_events() -> bool:
+    """Whether libyaml builds this ``yaml`` module's event classes.
+
+    A process that imported PyYAML twice (a test runner that forgets modules between
+    sessions) has a libyaml extension still bound to the first import's classes, which the
+    composer would not recognise; the pure-Python parser is used there.
+    """
+    import yaml._yaml as extension
+
+    return getattr(extension, "ScalarEvent", None) is yaml.ScalarEvent
+
+
+if _LibyamlLoader is not None and not _same_events():  # pragma: no cover - see _same_events
+    _LibyamlLoader = None
+
 HAS_LIBYAML: bool = _LibyamlLoader is not None
 """Whether libyaml is available (``yaml.__with_libyaml__``)."""
 

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-for _name in ("numpy", "torch", "torch._dynamo", "sklearn.datasets", "pandas", "scipy.stats"):
+for _name in (
+    "numpy",
+    "torch",
+    "torch._dynamo",
+    "sklearn.datasets",
+    "pandas",
+    "scipy.stats",
+    "yaml._yaml",  # libyaml's extension keeps the classes of the first `import yaml`
+):
     # In-process runs import these (seeding imports torch, which pulls torch._dynamo in lazily;
     # scikit-learn's loaders import pandas). pytester forgets the modules an inline run
     # imported, and extension modules do not survive a second import: load them once here.
