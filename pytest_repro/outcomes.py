@@ -34,6 +34,10 @@ class Disagreement(ClaimOutcome):
     """Contradicts the claim: a reversed direction with confidence, or far outside."""
 
 
+class Shortfall(ClaimOutcome):
+    """A gap or disagreement on the short side of the paper, as ``expect: shortfall`` says."""
+
+
 class Inconclusive(ClaimOutcome):
     """The interval is too wide to decide."""
 
@@ -54,6 +58,7 @@ _RAISES: dict[str, type[ClaimOutcome]] = {
     "gap": Gap,
     "disagreement": Disagreement,
     "inconclusive": Inconclusive,
+    "shortfall": Shortfall,
 }
 
 
@@ -71,6 +76,8 @@ def settle(result: ClaimResult, block: str, inconclusive: InconclusivePolicy) ->
         pytest.skip(result.label)
     if what.pytest == "fail-or-skip" and inconclusive == "skip":
         pytest.skip(result.label)
+    if result.expect == "shortfall" and result.expected:
+        raise Shortfall(result, block)  # what the item's xfail mark waits for
     raise _RAISES.get(result.verdict, ClaimError)(result, block)
 
 
@@ -81,6 +88,7 @@ __all__ = [
     "Gap",
     "Inconclusive",
     "SanityFailed",
+    "Shortfall",
     "expected_exception",
     "settle",
 ]

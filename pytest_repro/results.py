@@ -33,7 +33,7 @@ class ClaimHeader:
     text: str
     source: str
     metric: str
-    at: Mapping[str, int]
+    at: Mapping[str, Any]
     paper: float | None
     paper_spread: Mapping[str, Any] | None
     tolerance: float | None
@@ -65,7 +65,7 @@ class ClaimHeader:
             text=claim.text,
             source=claim.source,
             metric=claim.metric,
-            at={claim.at.axis: claim.at.value},
+            at=claim.at.to_json(),
             paper=claim.paper.value if claim.paper else None,
             paper_spread=paper_spread,
             tolerance=claim.tolerance,
@@ -97,7 +97,7 @@ class ClaimResult:
     text: str
     source: str
     metric: str
-    at: Mapping[str, int]
+    at: Mapping[str, Any]
     verdict: VerdictName
     label: str
     paper: float | None = None
@@ -218,6 +218,24 @@ class ClaimResult:
 
     def with_warnings(self, warnings: Sequence[str]) -> ClaimResult:
         return replace(self, warnings=(*self.warnings, *warnings))
+
+    @property
+    def expected(self) -> bool:
+        """Whether the spec expects this verdict (``expect:`` with its hypothesis).
+
+        ``expect: shortfall`` expects a gap or a disagreement on the short side of the
+        paper: below it (above it for ``better: lower``), or short of a comparative claim's
+        improvement; an excess is never expected.
+        """
+        if self.expect is None:
+            return False
+        if self.expect != "shortfall":
+            return self.expect == self.verdict
+        if self.verdict not in ("gap", "disagreement"):
+            return False
+        if self.kind == "comparative" or self.paper is None or self.estimate is None:
+            return self.kind == "comparative"
+        return self.estimate > self.paper if self.better == "lower" else self.estimate < self.paper
 
     @property
     def nodeid_part(self) -> str:

@@ -123,7 +123,9 @@ Better = Literal["higher", "lower", "none"]
 BETTER: tuple[Better, ...] = get_args(Better)
 Direction = Literal["higher", "lower"]
 #: A verdict a spec may declare as expected (with its hypothesis): the claim is xfailed.
-Expectation = Literal["gap", "disagreement"]
+#: ``shortfall``: a gap or a disagreement on the short side of the paper (a scaled-down
+#: run), never an excess.
+Expectation = Literal["gap", "disagreement", "shortfall"]
 EXPECTATIONS: tuple[Expectation, ...] = get_args(Expectation)
 Axis = Literal["epoch", "step"]
 AXES: tuple[Axis, ...] = get_args(Axis)
@@ -157,7 +159,7 @@ RunStatus = Literal["ok", "failed", "timeout", "killed", "crashed", "interrupted
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 DataKind = Literal["sklearn", "python", "files", "hf"]
 DATA_KINDS: tuple[DataKind, ...] = get_args(DataKind)
-MetricsFormat = Literal["jsonl", "csv", "regex"]
+MetricsFormat = Literal["jsonl", "csv", "regex", "json", "tensorboard", "wandb", "python"]
 METRICS_FORMATS: tuple[MetricsFormat, ...] = get_args(MetricsFormat)
 
 

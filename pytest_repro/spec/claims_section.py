@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
-from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe
+from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, join
 from pytest_repro.spec.keys import (
     CLAIM_KEYS,
     COMPARE_KEYS,
@@ -98,6 +98,14 @@ def _claim(
     text = c.string("text")
     source = c.string("source", allow_number=True)
     metric = c.string("metric")
+    if isinstance(metric, str) and " - " in metric:
+        terms = [t.strip() for t in metric.split(" - ")]
+        if len(terms) != 2 or not all(terms):
+            metric = c.bad(
+                "metric",
+                f"{metric!r}: a difference is two metrics of one run, a - b",
+                "write e.g. metric: train_acc - val_acc",
+            )
     at = _at(ctx, c)
     comparative = c.has("compare")
     kind = c.choice("kind", CLAIM_KINDS, default="comparative" if comparative else "absolute")
@@ -161,6 +169,12 @@ def _claim(
             f"expect: {expect} needs the hypothesis that explains it",
             'add hypothesis: "..." (why the reproduction differs)',
         )
+    if expect == "shortfall" and not comparative and better == "none":
+        c.bad(
+            "expect",
+            "shortfall is the short side of the paper, and better: none has no side",
+            "write better: higher or better: lower, or expect: gap",
+        )
     see = c.string("see")
     interval = c.choice("interval", METHODS)
     statistic = c.choice("statistic", STATISTICS, default="mean")
@@ -170,6 +184,12 @@ def _claim(
         "disagreement", exclusive_minimum=1.0, meaning=" (a multiple of the tolerance)"
     )
     c.string("notes")
+    if interval == "hierarchical" and isinstance(at, At) and not at.point:
+        c.bad(
+            "interval",
+            f"hierarchical intervals read per-example outcomes at one epoch or step, not at {at}",
+            "use interval: auto, or read the claim at: {epoch: N}",
+        )
     if isinstance(seeds, SeedPlan):
         check_seeds_suffice(c, seeds, interval, statistic, comparative=comparative)
         if comparative:
@@ -233,23 +253,27 @@ def _at(ctx: SpecContext, c: MapReader) -> Any:
     if node.kind != "map":
         what = describe(node)
         fix = "write at: {epoch: N} or at: {step: N}, the point where the paper reports the value"
+        if node.kind == "scalar" and node.value == "final":
+            return At(axis="step", value=None, final=True, loc=ctx.loc(node.line))
         if (
             node.kind == "scalar"
             and isinstance(node.value, str)
-            and node.value.lower() in ("final", "last", "end", "best")
+            and node.value.lower() in ("last", "end", "best", "final")
         ):
             return c.bad(
                 "at",
                 f"{what} is not a point in training; claims are read where the paper reports them",
-                fix,
+                fix + "; or at: final when the paper reports the value at the end of training",
             )
         return c.bad("at", f"must name an epoch or a step, got {what}", fix)
-    a = MapReader(ctx.ck, node, c.field("at"), allowed=AXES)
+    if "first" in node.value:
+        return _first(ctx, c, node)
+    a = MapReader(ctx.ck, node, c.field("at"), allowed=(*AXES, "first"))
     given = [k for k in AXES if a.has(k)]
     if len(given) != 1:
         return c.bad(
             "at",
-            "needs exactly one of epoch: or step:",
+            "needs exactly one of epoch:, step:, or first:",
             "write at: {epoch: N} or at: {step: N}",
         )
     axis: Axis = "epoch" if given[0] == "epoch" else "step"
@@ -257,6 +281,47 @@ def _at(ctx: SpecContext, c: MapReader) -> Any:
     if value is MISSING or value is None:
         return MISSING
     return At(axis=axis, value=value, loc=ctx.loc(node.line))
+
+
+def _first(ctx: SpecContext, c: MapReader, node: YNode) -> Any:
+    """``at: {first: {metric: val_acc, above: 0.99}}``: when a metric first crosses a value."""
+    outer = MapReader(ctx.ck, node, c.field("at"), allowed=("first",))
+    inner = outer.mapping("first")
+    if not inner:
+        return MISSING
+    f = MapReader(
+        ctx.ck,
+        inner,
+        join(c.field("at"), "first"),
+        allowed=("metric", "above", "below"),
+        required=("metric",),
+    )
+    metric = f.string("metric")
+    above = f.number("above")
+    below = f.number("below")
+    if MISSING in (metric, above, below) or metric is None:
+        return MISSING
+    if (above is None) == (below is None):
+        return f.bad(
+            "above",
+            "needs exactly one of above: (the first point at or above) or below:",
+            "write at: {first: {metric: val_acc, above: 0.99}}",
+        )
+    axis = c.raw("metric")
+    if axis is None or axis.value not in AXES:
+        return c.bad(
+            "metric",
+            "of a claim read at: {first: ...} is the axis it reports: step or epoch",
+            "write metric: step (the step at which the metric first crosses the value)",
+        )
+    return At(
+        axis="epoch" if axis.value == "epoch" else "step",
+        value=None,
+        first_metric=metric,
+        threshold=float(above if above is not None else below),
+        above=above is not None,
+        loc=ctx.loc(node.line),
+    )
 
 
 def _paper_value(ctx: SpecContext, c: MapReader) -> Any:

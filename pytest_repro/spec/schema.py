@@ -199,14 +199,56 @@ class SanityCheck:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class At:
-    """Where in training a claim is read: ``{epoch: N}`` or ``{step: N}``."""
+    """Where in training a claim is read.
+
+    - ``{epoch: N}`` or ``{step: N}``: the point the paper reports (``value`` is N);
+    - ``final``: the last point the run logged the metric at, written explicitly in the
+      spec and reported as such (``final`` is True, ``value`` None);
+    - ``{first: {metric: val_acc, above: 0.99}}``: the step (or epoch: the claim's
+      ``metric`` says which) at which ``first_metric`` first reaches ``threshold``
+      (``above`` False: first falls to it).
+    """
 
     axis: Axis
-    value: int
+    value: int | None
     loc: Location
+    final: bool = False
+    first_metric: str | None = None
+    threshold: float | None = None
+    above: bool = True
+
+    @property
+    def point(self) -> bool:
+        """Whether the claim reads one named epoch or step."""
+        return not self.final and self.first_metric is None
 
     def __str__(self) -> str:
+        if self.final:
+            return "final"
+        if self.first_metric is not None:
+            side = ">=" if self.above else "<="
+            return f"first {self.axis} where {self.first_metric} {side} {self.threshold:g}"
         return f"{self.axis} {self.value}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"epoch": 5}``, ``{"final": true}`` or ``{"first": {...}}`` (the JSON's ``at``)."""
+        if self.final:
+            return {"final": True}
+        if self.first_metric is not None:
+            side = "above" if self.above else "below"
+            return {"first": {"metric": self.first_metric, side: self.threshold, "axis": self.axis}}
+        return {self.axis: self.value}
+
+
+def at_text(at: Mapping[str, Any]) -> str:
+    """The words for a result's ``at`` (:meth:`At.to_json`): ``epoch 5``, ``final``, ..."""
+    if at.get("final"):
+        return "final (the last logged point)"
+    first = at.get("first")
+    if isinstance(first, Mapping):
+        side, value = (">=", first.get("above")) if "above" in first else ("<=", first.get("below"))
+        return f"first {first.get('axis', 'step')} where {first.get('metric')} {side} {value}"
+    return ", ".join(f"{k} {v}" for k, v in at.items())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
