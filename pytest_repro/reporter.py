@@ -9,8 +9,8 @@ writes results.md, the JSON document and the GitHub step summary. It runs nothin
 
 from __future__ import annotations
 
-import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,81 +111,125 @@ class ReproReporter:
         line = forecast_line(summarize(plans, workers=self.cfg.workers))
         if unplanned:
             line += f" ({unplanned} item(s) could not be planned)"
-        return [line]
+        from pytest_repro.report.escape import terminal_line
+
+        return [terminal_line(line)]
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from pytest_repro.config import describe
+        from pytest_repro.report.escape import terminal_line
         from pytest_repro.report.terminal import environment_line
 
         ledger = (
             "off" if self.cfg.cache == "off" else display_path(self.cfg.ledger, self.cfg.rootdir)
         )
         return [
-            f"repro: {describe(self.cfg)}",
-            f"repro: ledger {ledger}; {environment_line()}",
+            terminal_line(f"repro: {describe(self.cfg)}"),
+            terminal_line(f"repro: ledger {ledger}; {environment_line()}"),
         ]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """The plan, or the verdict table, what ran and what was written. Every line goes
+        through :func:`~pytest_repro.report.escape.terminal_line` (the annotations are
+        escaped as workflow commands), so no text can add a line or forge a command."""
+        from pytest_repro.report.escape import terminal_line
+
+        def write(line: str) -> None:
+            terminalreporter.write_line(terminal_line(line))
+
         if self.cfg.plan:
             from pytest_repro.forecast import forecast_line, plan_lines, summarize
 
             terminalreporter.write_sep("=", "reproduction plan")
             for line in plan_lines(self.plans):
-                terminalreporter.write_line(line)
-            terminalreporter.write_line(
-                forecast_line(summarize(self.plans, workers=self.cfg.workers))
-            )
+                write(line)
+            write(forecast_line(summarize(self.plans, workers=self.cfg.workers)))
             return
-        if not self.results:
-            return
-        from pytest_repro.report.terminal import summary_table
+        if self.results:
+            from pytest_repro.report.terminal import smoke_table, summary_table
 
-        terminalreporter.write_sep("=", "reproduction verdicts")
-        for line in summary_table(self.results):
-            terminalreporter.write_line(line)
-        from pytest_repro.report.terminal import smoke_table
-
-        stages = smoke_table(self.results)
-        if stages:
-            terminalreporter.write_sep("=", "smoke stages")
-            for line in stages:
-                terminalreporter.write_line(line)
-        c = self.runtime.counters
-        if c is not None:
-            terminalreporter.write_line(
-                f"repro: {c.executed} run(s) executed ({c.run_seconds:.1f} s of run time"
-                + (f", {c.failed} not ok" if c.failed else "")
-                + f"), {c.reused} reused from the ledger"
-                + (f" ({c.reread} read again with the new metrics reader)" if c.reread else "")
-                + (f", {c.waited} computed by another worker" if c.waited else "")
-            )
+            terminalreporter.write_sep("=", "reproduction verdicts")
+            for line in summary_table(self.results):
+                write(line)
+            stages = smoke_table(self.results)
+            if stages:
+                terminalreporter.write_sep("=", "smoke stages")
+                for line in stages:
+                    write(line)
+            c = self.runtime.counters
+            if c is not None:
+                write(
+                    f"repro: {c.executed} run(s) executed ({c.run_seconds:.1f} s of run time"
+                    + (f", {c.failed} not ok" if c.failed else "")
+                    + f"), {c.reused} reused from the ledger"
+                    + (f" ({c.reread} read again with the new metrics reader)" if c.reread else "")
+                    + (f", {c.waited} computed by another worker" if c.waited else "")
+                )
         for note in self._written:
-            terminalreporter.write_line(note)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
+            write(note)
+        if self.results and os.environ.get("GITHUB_ACTIONS") == "true":
             from pytest_repro.report.writers import github_annotations
 
             for line in github_annotations(self.results):
                 terminalreporter.write_line(line)
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from pytest_repro.report.writers import json_path_problem
+
+        problem = json_path_problem(self.cfg.json_path)
+        if problem is not None:
+            raise pytest.UsageError(problem)
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write every report; one that cannot be written is a one-line note in the
+        summary and never keeps the others from being written."""
         if self.cfg.plan or (not self.results and not self.spec_problems):
             return  # a plan writes no reports
         from pytest_repro.report import writers
 
-        if self.cfg.results:
-            paths, notes = writers.write_results_md(
-                self.cfg, self.runtime.store(), self.results, self.runtime.memo_records()
+        cfg = self.cfg
+        if cfg.results:
+
+            def results_md() -> None:
+                paths, notes = writers.write_results_md(
+                    cfg, self.runtime.store(), self.results, self.runtime.memo_records()
+                )
+                self._written.extend(f"repro: wrote {display_path(p, cfg.rootdir)}" for p in paths)
+                self._written.extend(notes)
+
+            self._attempt("results.md", "write it later with: pytest-repro report", results_md)
+        json_path = cfg.json_path
+        if json_path is not None:
+            wrote = self._attempt(
+                f"--repro-json={json_path}",
+                "give --repro-json a file path in a folder that can be created and written",
+                lambda: writers.write_json(json_path, self.results, cfg, self.spec_problems),
             )
-            self._written.extend(f"repro: wrote {display_path(p, self.cfg.rootdir)}" for p in paths)
-            self._written.extend(notes)
-        if self.cfg.json_path is not None:
-            writers.write_json(self.cfg.json_path, self.results, self.cfg, self.spec_problems)
-            self._written.append(f"repro: wrote {self.cfg.json_path}")
+            if wrote:
+                self._written.append(f"repro: wrote {json_path}")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
-            with contextlib.suppress(OSError):
-                writers.write_github(Path(summary), self.results)
+            self._attempt(
+                f"GITHUB_STEP_SUMMARY={summary}",
+                "the step summary is left as it was",
+                lambda: writers.write_github(Path(summary), self.results),
+            )
+
+    def _attempt(self, what: str, fix: str, write: Callable[[], None]) -> bool:
+        """Run one writer. A failure is one line in the summary, never an exception: an
+        :class:`OSError` with ``fix``, anything else as the bug it is."""
+        from pytest_repro.report.writers import BUG, write_failure
+
+        try:
+            write()
+        except OSError as exc:
+            self._written.append(write_failure(what, exc, fix))
+        except Exception as exc:  # a bug in one report must not cost the session the others
+            self._written.append(write_failure(what, exc, BUG))
+        else:
+            return True
+        return False
 
 
 __all__ = ["ReproReporter"]

@@ -11,14 +11,30 @@ terminal cursor or forge a GitHub workflow command. One function per output:
 - Terminal: :func:`plain` shows control characters as escapes; :func:`terminal_line`
   also keeps a line from being read as a GitHub workflow command.
 - GitHub workflow commands: :func:`workflow_property` and :func:`workflow_message`.
+- HTML: :func:`html_text` (text and attribute values alike).
+- Files: :func:`utf8_text`, which every writer applies last.
 
-HTML uses :func:`html.escape` (text and attribute values alike).
+Every function is total: any ``str`` (lone surrogates such as ``os.fsdecode(b"\\xff")``
+gives, NUL, control characters) yields text that encodes as UTF-8. A lone surrogate is
+shown as its escape, ``\\udcff``, in every output.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import quote
+
+
+def utf8_text(text: object) -> str:
+    """``text`` with each lone surrogate (which UTF-8 cannot encode) as its escape
+    ``\\udcff``; everything else as it is.
+
+    >>> utf8_text("train-\\udcff.csv")
+    'train-\\\\udcff.csv'
+    """
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 # -- Markdown ---------------------------------------------------------------------------------
 #: Line endings as CommonMark and Python see them; inline text is kept on one line.
@@ -34,7 +50,7 @@ _BACKTICKS = re.compile(r"`+")
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def _one_line(text: object) -> str:
+def one_line(text: object) -> str:
     """Line breaks as spaces, other control characters shown as escapes (:func:`plain`)."""
     return plain(_LINE_BREAKS.sub(" ", str(text)))
 
@@ -50,7 +66,7 @@ def md_text(text: object, *, brackets: bool = False) -> str:
     'a \\\\| b \\\\<script>'
     """
     pattern = _MD_LINK_TEXT if brackets else _MD_INLINE
-    return pattern.sub(lambda m: "\\" + m.group(), _one_line(text))
+    return pattern.sub(lambda m: "\\" + m.group(), one_line(text))
 
 
 def md_line(text: object) -> str:
@@ -76,7 +92,7 @@ def md_code(text: object, *, cell: bool = False) -> str:
     In a table ``cell`` a pipe would end the cell even inside a code span, and a backslash
     before it would change what the cell holds: such text is written as plain text.
     """
-    flat = _one_line(text)
+    flat = one_line(text)
     if cell and ("|" in flat or "\\" in flat):
         return md_text(flat)
     longest = max((len(run) for run in _BACKTICKS.findall(flat)), default=0)
@@ -99,12 +115,23 @@ def anchor(claim_id: str) -> str:
     percent-encoded otherwise, so it is safe in an ``id`` attribute and an ``href``."""
     if _SAFE_ID.fullmatch(claim_id):
         return claim_id
-    return quote(claim_id, safe="-._~")
+    return quote(claim_id, safe="-._~", errors="backslashreplace")
 
 
 # -- terminal ---------------------------------------------------------------------------------
-#: Control characters (tab excepted), line and paragraph separators, bidirectional overrides.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Control characters (tab excepted), line and paragraph separators, bidirectional overrides,
+#: and lone surrogates (which no UTF-8 terminal or file can take).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+#: The same, less the line breaks and tab that a ``<pre>`` block keeps.
+_HTML_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return found.group().encode("unicode_escape").decode("ascii")
 
 
 def plain(text: object) -> str:
@@ -114,7 +141,7 @@ def plain(text: object) -> str:
     >>> plain("ok\\x1b[2J\\nrerun: rm -rf")
     'ok\\\\x1b[2J\\\\nrerun: rm -rf'
     """
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+    return _CONTROL.sub(_escaped, str(text))
 
 
 def terminal_line(text: object) -> str:
@@ -129,11 +156,23 @@ def terminal_line(text: object) -> str:
 
 # -- GitHub workflow commands -----------------------------------------------------------------
 def workflow_message(text: object) -> str:
-    """The message of ``::error ...::message``: ``%``, CR and LF escaped."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message of ``::error ...::message``: ``%``, CR and LF escaped (GitHub shows
+    them as they were), other control characters as :func:`plain` shows them."""
+    return plain(str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def workflow_property(text: object) -> str:
     """A property value of a workflow command (``file=``, ``title=``): as the message,
     and ``:`` and ``,`` too, which would end the value."""
     return workflow_message(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# -- HTML -------------------------------------------------------------------------------------
+def html_text(text: object) -> str:
+    """``text`` as HTML text or an attribute value: :func:`html.escape`, and control
+    characters (line breaks and tabs kept) and lone surrogates shown as escapes.
+
+    >>> html_text('</td><script>x</script>\\x00')
+    '&lt;/td&gt;&lt;script&gt;x&lt;/script&gt;\\\\x00'
+    """
+    return html.escape(_HTML_CONTROL.sub(_escaped, str(text)))

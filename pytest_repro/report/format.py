@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pytest_repro.report.escape import one_line
+
 
 @dataclass(frozen=True, slots=True)
 class Units:
@@ -77,7 +79,7 @@ class Units:
 
     def _suffix(self) -> str:
         if self.unit and not self.percent:
-            return f" {self.unit}"
+            return f" {one_line(self.unit)}"  # a value is shown on one line
         return ""
 
 
@@ -88,8 +90,12 @@ def _plain(x: float, decimals: int) -> str:
 
 
 def first_sentence(text: str, limit: int = 80) -> str:
-    """A label keeps the first sentence (cut at ``limit`` characters); reports keep the whole text."""
-    first = text.strip().split(". ")[0].rstrip(".")
+    """A label keeps the first sentence (cut at ``limit`` characters); reports keep the whole text.
+
+    A label is one line: line breaks become spaces and control characters escapes
+    (:func:`~pytest_repro.report.escape.plain`), wherever it is printed.
+    """
+    first = one_line(text).strip().split(". ")[0].rstrip(".")
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 

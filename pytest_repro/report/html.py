@@ -3,19 +3,20 @@
 Registered only when pytest-html is active. The panel is a formatter over
 :func:`~pytest_repro.report.model.claim_view` and travels on the test report as a
 pytest-html extra (``pytest_html.extras.html``), so it survives pytest-xdist like the
-rest of the report. Every text is escaped with :func:`html.escape`; colours come from
+rest of the report. Every text is escaped with
+:func:`~pytest_repro.report.escape.html_text`; colours come from
 :data:`pytest_repro.vocab.VERDICTS`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from pytest_repro.report.escape import html_text
 from pytest_repro.report.model import ClaimView, claim_view, verdict_counts
 from pytest_repro.results import ClaimResult
 
@@ -31,7 +32,7 @@ def claim_extra(result: ClaimResult) -> dict[str, Any]:
 def panel(result: ClaimResult) -> str:
     """The claim's panel: the strip plot, then the facts the terminal block shows."""
     v = claim_view(result)
-    e = html.escape
+    e = html_text
     rows: list[tuple[str, str]] = [
         ("Claim", f"{e(v.text)} <em>({e(v.source)})</em>"),
         ("Spec", f"<code>{e(v.where)}</code>, metric <code>{e(v.metric)}</code> at {e(v.at)}"),
@@ -85,14 +86,14 @@ def plot(v: ClaimView, width: int = 520, height: int = 70) -> str:
         return 10 + (value - low) / (high - low) * (width - 20)
 
     left, right = x(r.paper - r.tolerance), x(r.paper + r.tolerance)
-    colour = html.escape(v.meaning.colour)
+    colour = html_text(v.meaning.colour)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="paper band, seeds and interval">',
         f'<rect x="{left:.1f}" y="8" width="{right - left:.1f}" height="34" fill="#dafbe1"/>',
         f'<line x1="{x(r.paper):.1f}" x2="{x(r.paper):.1f}" y1="4" y2="46" stroke="#1a7f37" stroke-width="2"/>',
         f'<text x="{x(r.paper):.1f}" y="62" font-size="11" text-anchor="middle">'
-        f"paper {html.escape(v.paper)}</text>",
+        f"paper {html_text(v.paper)}</text>",
     ]
     for value in r.values:
         parts.append(
@@ -140,27 +141,27 @@ class HtmlReport:
 
 
 def _verdict_cell(v: ClaimView) -> str:
-    return f'<td style="color:{html.escape(v.meaning.colour)}">{html.escape(v.label)}</td>'
+    return f'<td style="color:{html_text(v.meaning.colour)}">{html_text(v.label)}</td>'
 
 
 def _cells(v: ClaimView) -> list[str]:
     """The verdict, paper and measured cells of a claim's row."""
     return [
         _verdict_cell(v),
-        f"<td>{html.escape(v.paper)}</td>",
-        f"<td>{html.escape(v.measured)}</td>",
+        f"<td>{html_text(v.paper)}</td>",
+        f"<td>{html_text(v.measured)}</td>",
     ]
 
 
 def summary_html(results: Sequence[ClaimResult]) -> str:
     """The verdict table above pytest-html's results: one row per claim."""
     rows = "".join(
-        f"<tr><td><code>{html.escape(v.name)}</code></td><td>{html.escape(v.paper)}</td>"
-        f"<td>{html.escape(v.measured)}</td>{_verdict_cell(v)}</tr>"
+        f"<tr><td><code>{html_text(v.name)}</code></td><td>{html_text(v.paper)}</td>"
+        f"<td>{html_text(v.measured)}</td>{_verdict_cell(v)}</tr>"
         for v in map(claim_view, results)
     )
     return (
-        f"<h2>Reproduction verdicts</h2><p>{html.escape(verdict_counts(results))}. "
+        f"<h2>Reproduction verdicts</h2><p>{html_text(verdict_counts(results))}. "
         "Intervals are over seeds; each claim's panel below shows its seeds, the paper's band "
         "and the evidence.</p>"
         "<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Verdict</th></tr>"

@@ -18,6 +18,7 @@ from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import anchor, md_code, md_fence, md_heading, md_line, md_text
 from pytest_repro.report.evidence import evidence
 from pytest_repro.report.model import ClaimView, claim_view
+from pytest_repro.report.upstream import upstream_section
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperMeta, PaperSpec
 from pytest_repro.vocab import EXPECTATIONS
@@ -68,6 +69,7 @@ def render(
     for v in views:
         out += claim_details(v, records)
     out += _configuration(spec)
+    out += upstream_section(spec, records.values())
     out += evidence(results, records)
     return "\n".join(out).rstrip() + "\n"
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pytest_repro.report.format import Units
 from pytest_repro.results import ClaimResult
+from pytest_repro.spec.schema import at_text
 from pytest_repro.vocab import SUMMARY_ORDER, VerdictMeaning, VerdictName, meaning
 
 
@@ -227,7 +228,7 @@ def claim_view(result: ClaimResult) -> ClaimView:
         meaning=meaning(r.verdict),
         name=f"{r.paper_id}::{r.id}",
         where=f"{r.path}:{r.line}",
-        at=", ".join(f"{k} {v}" for k, v in r.at.items()),
+        at=at_text(r.at),
         paper=paper_text(r),
         paper_short=paper_text(r) if not comparative or r.paper is not None else "A > B",
         paper_given=r.paper is not None or comparative,
@@ -257,7 +258,7 @@ def claim_view(result: ClaimResult) -> ClaimView:
             Substitution(original=s["original"], used=s["used"], why=s["why"])
             for s in r.substitutions
         ),
-        expected=r.expect is not None and r.expect == r.verdict,
+        expected=r.expected,
     )
 
 

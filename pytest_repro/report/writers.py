@@ -2,13 +2,22 @@
 
 :func:`write_results_md` is the one writer of results.md, for a pytest session and for
 ``pytest-repro report`` alike: a paper's report is written only when every claim has a
-result, from this session or from recorded runs.
+result, from this session or from recorded runs, and an existing report is never replaced
+by one in which a claim ended in an error.
+
+Every writer is total in what it is given: any text (lone surrogates, NUL, control
+characters) is written as valid UTF-8 (:func:`~pytest_repro.report.escape.utf8_text`).
+What the file system refuses is an :class:`OSError` for the caller, who reports it in one
+line (:func:`write_failure`) and goes on with the other reports.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,6 +30,7 @@ from pytest_repro.report.escape import (
     md_text,
     plain,
     terminal_line,
+    utf8_text,
     workflow_message,
     workflow_property,
 )
@@ -36,16 +46,47 @@ if TYPE_CHECKING:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
+    """Write ``text`` as UTF-8 via a temporary file and rename, so a reader never sees half
+    a report. Lone surrogates are written as their escapes (``\\udcff``); the file keeps
+    the mode of the one it replaces (a new one gets ``0o644``).
+
+    Raises :class:`OSError` when the folder cannot be created or written, or ``path`` is
+    a folder; nothing is left behind then.
+    """
+    data = utf8_text(text).encode("utf-8")
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: The fix of a failure that is not the file system's.
+BUG = "this is a bug in pytest-repro; please report it with the command you ran"
+
+
+def write_failure(what: object, exc: BaseException, fix: str) -> str:
+    """The one line that says a report was not written: the file, what failed, the fix.
+
+    >>> write_failure("papers/p1/results.md", PermissionError(13, "Permission denied"), "x")
+    'repro: papers/p1/results.md not written: PermissionError: Permission denied; x'
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        why = exc.strerror
+    else:
+        why = str(exc).splitlines()[0] if str(exc) else "no details"
+    return terminal_line(f"repro: {what} not written: {type(exc).__name__}: {why}; {fix}")
 
 
 def by_paper(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
@@ -120,36 +161,66 @@ def write_results_md(
     A paper's report is written only when every claim has a result, from ``results`` or
     from recorded runs (``store`` and ``extra_records``): a partial session (``-k``, a
     skipped GPU claim, ``--repro-cache=off``) or a ledger that lacks some runs never
-    replaces a complete report with a partial one. Returns the files written and, for each
-    paper left alone, a note saying why.
+    replaces a complete report with a partial one. A report in which a claim ended in an
+    error (a run folder that could not be created, a crash) is written only where there
+    is none yet: it never replaces an existing report. A paper whose report cannot be
+    written does not keep the others from being written. Returns the files written and,
+    for each paper left alone, a one-line note saying why.
     """
+    written, notes = [], []
+    extra = tuple(extra_records)
+    for path, ran in by_paper(results).items():
+        target = (cfg.rootdir / path).parent / "results.md"
+        try:
+            note = _write_paper(cfg, store, path, ran, extra, target)
+        except OSError as exc:
+            notes.append(
+                write_failure(target, exc, "make its folder writable, or pass --repro-results=off")
+            )
+        except Exception as exc:  # a bug in a report must not cost the other papers theirs
+            notes.append(write_failure(target, exc, BUG))
+        else:
+            if note is None:
+                written.append(target)
+            else:
+                notes.append(note)
+    return written, notes
+
+
+def _write_paper(
+    cfg: ReproConfig,
+    store: RunStore | None,
+    path: str,
+    ran: Sequence[ClaimResult],
+    extra: Sequence[RunRecord],
+    target: Path,
+) -> str | None:
+    """Write one paper's results.md to ``target``; returns, when it was left alone, why."""
     from pytest_repro import __version__
     from pytest_repro.report import markdown
 
-    extra = tuple(extra_records)
-    written, notes = [], []
-    for path, ran in by_paper(results).items():
-        try:
-            spec = load_spec(cfg.rootdir / path, display=path, metric_formats=None)
-        except (ReproError, OSError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            notes.append(terminal_line(f"repro: results.md of {path} not written: {reason}"))
-            continue
-        claims, records = paper_report(spec, ran, cfg, store, extra)
-        missing = missing_claims(claims)
-        target = spec.folder / "results.md"
-        if missing:
-            notes.append(
-                terminal_line(
-                    f"repro: {target} not written: no result for {', '.join(missing)} "
-                    f"(run them: pytest {spec.display})"
-                )
-            )
-            continue
-        text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
-        atomic_write(target, text)
-        written.append(target)
-    return written, notes
+    try:
+        spec = load_spec(cfg.rootdir / path, display=path, metric_formats=None)
+    except (ReproError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return terminal_line(f"repro: results.md of {path} not written: {reason}")
+    claims, records = paper_report(spec, ran, cfg, store, extra)
+    missing = missing_claims(claims)
+    if missing:
+        return terminal_line(
+            f"repro: {target} not written: no result for {', '.join(missing)} "
+            f"(run them: pytest {spec.display})"
+        )
+    errors = [c.id for c in claims if c.verdict == "error"]
+    if errors and target.exists():
+        return terminal_line(
+            f"repro: {target} kept: {', '.join(errors)} ended in an error, and a report with "
+            f"errors never replaces one (fix the error and rerun: pytest {spec.display}; "
+            "or delete the file to write this one)"
+        )
+    text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
+    atomic_write(target, text)
+    return None
 
 
 def fetch_records(store: RunStore | None, run_ids: Sequence[str]) -> dict[str, RunRecord]:
@@ -234,9 +305,37 @@ def write_json(
     cfg: ReproConfig | None = None,
     spec_problems: Sequence[SpecProblems] = (),
 ) -> None:
-    """Write :func:`json_document` to ``path``."""
+    """Write :func:`json_document` to ``path``: valid JSON whatever the results hold (lone
+    surrogates as their escapes ``\\udcff``, a non-finite number as ``null``)."""
     document = json_document(results, cfg, spec_problems)
-    atomic_write(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    text = json.dumps(json_safe(document), indent=2, allow_nan=False, default=str)
+    atomic_write(path, text + "\n")
+
+
+def json_path_problem(path: Path | None) -> str | None:
+    """Why ``--repro-json=path`` can never be written, found before anything runs (the
+    path is a folder); None when it may be. A folder that cannot be created or written is
+    found when the document is written, as a one-line note."""
+    if path is not None and path.is_dir():
+        return (
+            f"--repro-json={path}: is a folder; give the path of a file in it, "
+            f"e.g. --repro-json={path / 'repro.json'}"
+        )
+    return None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every string (keys too) encodable as UTF-8 (:func:`utf8_text`) and
+    every non-finite float as None, which strict JSON readers accept."""
+    if isinstance(value, str):
+        return utf8_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {(utf8_text(k) if isinstance(k, str) else k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def read_json(path: Path) -> list[ClaimResult]:
@@ -260,7 +359,8 @@ def read_json(path: Path) -> list[ClaimResult]:
 
 # -- GitHub Actions ---------------------------------------------------------------------------
 def write_github(path: Path, results: Sequence[ClaimResult]) -> None:
-    """Append a Markdown verdict table to the GitHub Actions step summary."""
+    """Append a Markdown verdict table to the GitHub Actions step summary (one row per
+    claim: every cell escaped, so a ``|`` or a line break in a label or unit stays in it)."""
     lines = [
         "## Reproduction verdicts",
         "",
@@ -273,7 +373,7 @@ def write_github(path: Path, results: Sequence[ClaimResult]) -> None:
             f"| {md_text(v.label)} |"
         )
     with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n\n")
+        handle.write(utf8_text("\n".join(lines) + "\n\n"))
 
 
 def github_annotations(results: Sequence[ClaimResult]) -> list[str]:
