@@ -327,7 +327,14 @@ def default_workers(config: pytest.Config) -> int:
     cpus = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
-    xdist_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    raw = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or "0"
+    try:
+        xdist_workers = int(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"PYTEST_XDIST_WORKER_COUNT={raw!r} is not a number of workers; pytest-xdist sets "
+            "it on its workers: unset it, or give --repro-workers=N"
+        ) from None
     numprocesses = getattr(config.option, "numprocesses", None)
     if not xdist_workers and isinstance(numprocesses, int):
         xdist_workers = numprocesses

@@ -1,5 +1,6 @@
 """What a worker adds to a run's evidence around the run: the environment fingerprint,
-torch's versions and, where CUDA is in use, the run's peak allocated CUDA memory.
+torch's versions and, where CUDA is in use, the run's peak allocated CUDA memory; and
+the paper folder's git commit and dirty state (:func:`git_info`, asked by the parent).
 
 Standard library only at load time, like the worker that imports it; torch is read from
 ``sys.modules`` when the run imported it, never imported here.
@@ -8,7 +9,10 @@ Standard library only at load time, like the worker that imports it; torch is re
 from __future__ import annotations
 
 import contextlib
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from pytest_repro.execution.protocol import Task
@@ -67,4 +71,32 @@ def after_run_evidence(task: Task) -> dict[str, Any]:
     return out
 
 
-__all__ = ["after_run_evidence", "cuda_max_allocated", "reset_cuda_peak"]
+def git_info(folder: Path) -> dict[str, Any]:
+    """Commit and dirty flags of the repository holding ``folder`` (``available: False`` without git)."""
+    git = shutil.which("git")
+    if git is None:
+        return {"available": False}
+
+    def run(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                [git, *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    if commit is None:
+        return {"available": False}
+    status = run("status", "--porcelain", "--untracked-files=normal", "--", ".")
+    repo_status = run("status", "--porcelain", "--untracked-files=no")
+    return {
+        "commit": commit,
+        "paper_dirty": bool(status),
+        "dirty": bool(repo_status),
+        "changed": (status or "").splitlines()[:20],
+    }
+
+
+__all__ = ["after_run_evidence", "cuda_max_allocated", "git_info", "reset_cuda_peak"]

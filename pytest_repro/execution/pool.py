@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,6 +72,12 @@ class _Peak:
 
     measurable: bool
     rss: int | None = None
+    #: the group's resident memory when the run started: the worker's own, not the run's.
+    baseline: int = 0
+
+    def evidence(self) -> dict[str, int | None]:
+        """``peak_rss`` (the group's peak) and ``baseline_rss`` (the worker before the run)."""
+        return {"peak_rss": self.rss, "baseline_rss": self.baseline if self.rss else None}
 
 
 class WorkerDied(Exception):
@@ -245,13 +252,15 @@ class ProcessPool:
             try:
                 if not worker.ready:
                     worker.wait_ready()
+                if peak.measurable:  # what the worker holds before the run: not the run's
+                    peak.baseline = group_rss(worker.proc.pid) or 0
                 started = time.time()
                 worker.send(task)
                 deadline = None if timeout is None else time.monotonic() + timeout
                 result, stop = self._wait(worker, deadline, memory, peak)
             except WorkerDied as died:
                 self._discard(worker)
-                return _died_outcome(died.returncode, started, fresh)
+                return _died_outcome(died.returncode, started, fresh, self.log_dir)
             except TimeoutError as exc:
                 self._discard(worker)
                 return _outcome("crashed", str(exc), started, fresh)
@@ -262,7 +271,7 @@ class ProcessPool:
                 self._discard(worker, kill=True)
                 if stop is not None:
                     return replace(
-                        _outcome("killed", stop, started, fresh), evidence={"peak_rss": peak.rss}
+                        _outcome("killed", stop, started, fresh), evidence=peak.evidence()
                     )
                 return _outcome(
                     "timeout",
@@ -276,7 +285,7 @@ class ProcessPool:
                 status=result["status"],
                 error=result["error"],
                 traceback=result["traceback"],
-                evidence={**result["evidence"], "peak_rss": peak.rss},
+                evidence={**result["evidence"], **peak.evidence()},
                 started_at=float(result["started_at"]),
                 ended_at=float(result["ended_at"]),
                 worker_started=fresh,
@@ -298,10 +307,12 @@ class ProcessPool:
                 peak.measurable = False
                 return worker.receive(deadline), None
             peak.rss = max(peak.rss or 0, used)
-            if memory and used > memory:
+            if memory and used - peak.baseline > memory:
                 return None, (
-                    f"the run used {_size(used)} of memory, over its limit of {_size(memory)} "
-                    "(run.resources.memory), and was stopped"
+                    f"the run used {_size(used - peak.baseline)} of memory, over its limit of "
+                    f"{_size(memory)} (run.resources.memory), and was stopped; counted is its "
+                    f"process group's resident memory ({_size(used)}) less what the worker "
+                    f"held when the run started ({_size(peak.baseline)})"
                 )
             now = time.monotonic()
             step = MEMORY_POLL if deadline is None else min(MEMORY_POLL, max(0.0, deadline - now))
@@ -395,7 +406,17 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcome:
+def full_disk(path: str = ".", floor: int = 1 << 20) -> bool:
+    """Whether the disk holding ``path`` has less than ``floor`` bytes free."""
+    try:
+        return shutil.disk_usage(path).free < floor
+    except OSError:
+        return False
+
+
+def _died_outcome(
+    returncode: int | None, started: float, fresh: bool, where: Path | None = None
+) -> Outcome:
     status: RunStatus
     if returncode is not None and returncode < 0:
         sig = -returncode
@@ -411,6 +432,11 @@ def _died_outcome(returncode: int | None, started: float, fresh: bool) -> Outcom
         error = (
             f"the run's process exited with status {returncode} in the middle of the run "
             "(os._exit or a native library)"
+        )
+    if where is not None and full_disk(str(where)):
+        error += (
+            "; the disk of the run folders is full (no space left), which stops a run "
+            "writing its output: free space, or use --repro-dir=PATH on another disk"
         )
     return Outcome(
         status=status, error=error, started_at=started, ended_at=time.time(), worker_started=fresh

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pytest_repro.config import ReproConfig
 from pytest_repro.execution import metrics, reading
 from pytest_repro.execution.context import EXAMPLES_FILE
+from pytest_repro.execution.evidence import git_info
 from pytest_repro.execution.plan import RunRequest, task_for
 from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
 from pytest_repro.execution.protocol import Task
@@ -304,7 +303,7 @@ class RunService:
                         lock.release()
 
     def _run_one(self, request: RunRequest) -> RunRecord:
-        run_id = f"{request.spec.paper.id}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
+        run_id = f"{_short_id(request.spec.paper.id)}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
         run_dir = self.cfg.workdir / "runs" / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
         started = time.time()
@@ -452,31 +451,14 @@ class RunService:
         return self._git[folder]
 
 
-def git_info(folder: Path) -> dict[str, Any]:
-    git = shutil.which("git")
-    if git is None:
-        return {"available": False}
+def _short_id(paper_id: str, limit: int = 64) -> str:
+    """The paper id as the start of a run folder's name: a long id is cut and hashed, so
+    the name stays within what file systems allow (255 bytes)."""
+    if len(paper_id) <= limit:
+        return paper_id
+    import hashlib
 
-    def run(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                [git, *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = run("rev-parse", "HEAD")
-    if commit is None:
-        return {"available": False}
-    status = run("status", "--porcelain", "--untracked-files=normal", "--", ".")
-    repo_status = run("status", "--porcelain", "--untracked-files=no")
-    return {
-        "commit": commit,
-        "paper_dirty": bool(status),
-        "dirty": bool(repo_status),
-        "changed": (status or "").splitlines()[:20],
-    }
+    return f"{paper_id[: limit - 9]}-{hashlib.sha256(paper_id.encode()).hexdigest()[:8]}"
 
 
 def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:

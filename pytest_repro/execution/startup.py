@@ -53,8 +53,10 @@ class _SeedTorchOnImport(importlib.abc.MetaPathFinder):
     """Seeds torch the moment the script imports it: a script that never imports torch
     does not pay its start-up, and one that does draws from the run's seed."""
 
-    def __init__(self, seed: int, mode: str) -> None:
-        self.seed, self.mode = seed, mode
+    def __init__(
+        self, seed: int, mode: str, threads: int | None = None, on_seed: Any = None
+    ) -> None:
+        self.seed, self.mode, self.threads, self.on_seed = seed, mode, threads, on_seed
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != "torch":
@@ -80,7 +82,24 @@ class _SeedTorchOnImport(importlib.abc.MetaPathFinder):
         from pytest_repro import seeding
 
         torch.manual_seed(self.seed)
-        seeding.apply_torch_determinism(torch, cast(Any, self.mode))
+        settings = seeding.apply_torch_determinism(torch, cast(Any, self.mode))
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        if self.on_seed is not None:
+            self.on_seed(torch, settings)
+
+
+def seed_torch_on_import(
+    seed: int, mode: str, *, threads: int | None = None, on_seed: Any = None
+) -> None:
+    """Seed torch (and set its threads) the moment it is imported; see :func:`remove_hooks`."""
+    remove_hooks()
+    sys.meta_path.insert(0, _SeedTorchOnImport(seed, mode, threads, on_seed))
+
+
+def remove_hooks() -> None:
+    """Remove a torch hook that was not triggered (the run never imported torch)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _SeedTorchOnImport)]
 
 
 def main(args: list[str]) -> None:

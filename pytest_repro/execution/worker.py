@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import signal
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from pytest_repro.execution import startup
+from pytest_repro.execution import processes, startup
 from pytest_repro.execution.context import RunContext
 from pytest_repro.execution.evidence import after_run_evidence, reset_cuda_peak
 from pytest_repro.execution.protocol import Ready, Reply, SanityTask, Task
@@ -39,7 +40,8 @@ OUTPUT_FILE = "repro-output.log"
 
 def main(argv: list[str]) -> int:
     result_fd = int(argv[1])
-    _watch_parent()
+    processes.watch_parent()
+    processes.become_subreaper()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when runs stop
     state = _WorkerState()
     _warm_up()
@@ -102,12 +104,14 @@ def forget_modules_under(folder: str) -> None:
 
 
 def _warm_up() -> None:
-    """Pay the heavy imports (numpy, torch when installed) once, before the first run starts,
-    so they are not counted in any run's wall time."""
+    """Import numpy once, before the first run starts, so it is not counted in any run's
+    wall time. Torch is not imported here: a worker of a paper that never imports it must
+    not hold libtorch (its memory would count against nothing and slow every start); a run
+    that imports torch gets it seeded at that moment (:func:`_seed`)."""
     from pytest_repro import seeding
 
     with contextlib.suppress(Exception):
-        seeding.seed_everything(0)
+        seeding.seed_everything(0, torch=False)
 
 
 def execute(task: Task, state: _WorkerState | None = None) -> Reply:
@@ -116,6 +120,9 @@ def execute(task: Task, state: _WorkerState | None = None) -> Reply:
     A run's exception is data, not an error of the worker: nothing is raised.
     """
     reply, _ = _execute(task, state or _WorkerState(), redirect=True, in_process=False)
+    ended = processes.end_strays()
+    if ended:
+        reply["evidence"]["strays_ended"] = ended
     return reply
 
 
@@ -168,14 +175,18 @@ def _execute(
                     raise
                 status, error = "failed", "KeyboardInterrupt"
             except BaseException as exc:
-                status, error = "failed", f"{type(exc).__name__}: {exc}"
-                tb = user_traceback(exc)
+                status, error = "failed", describe_exception(exc)
+                try:
+                    tb = user_traceback(exc)
+                except Exception:  # a broken __str__ or __repr__ in the paper's exception
+                    tb = f"{error} (its traceback could not be formatted)"
                 caught = exc
             if tb:
                 sys.stderr.write(tb)
             sys.stdout.flush()
             sys.stderr.flush()
     finally:
+        startup.remove_hooks()
         os.environ.clear()
         os.environ.update(saved_environ)
         with contextlib.suppress(OSError):
@@ -190,6 +201,15 @@ def _execute(
         "ended_at": time.time(),
     }
     return reply, caught
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message``, also for an exception whose ``__str__`` itself raises."""
+    try:
+        text = str(exc)
+    except Exception as inner:
+        text = f"<its message could not be shown: {type(inner).__name__} in __str__>"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -231,7 +251,6 @@ def run_environment(task: Task) -> dict[str, str]:
 
 
 def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
-    from pytest_repro import seeding
 
     os.environ.update(run_environment(task))
     cwd = task.get("cwd") or task["paper_dir"]
@@ -243,19 +262,36 @@ def _prepare(task: Task, state: _WorkerState, evidence: dict[str, Any]) -> None:
             [*upstream, *filter(None, [os.environ.get("PYTHONPATH")])]
         )
     state.enter_paper(task["paper_dir"], upstream)
-    seeded = seeding.seed_everything(
-        int(task["seed"]), deterministic=task.get("deterministic", "off")
-    )
-    evidence["seeding"] = seeded.report.to_json()
+    _seed(task, evidence)
+
+
+def _seed(task: Task, evidence: dict[str, Any]) -> None:
+    """Seed every generator now, torch when the run imports it if it is not loaded yet."""
+    from pytest_repro import seeding
+
+    seed, mode = int(task["seed"]), task.get("deterministic", "off")
     threads = int(task.get("threads") or 1)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(threads)
+    loaded = "torch" in sys.modules
+    seeded = seeding.seed_everything(seed, deterministic=mode, torch=None if loaded else False)
+    report = seeded.report.to_json()
+    evidence["seeding"] = report
     evidence["threads"] = {
         "requested": threads,
-        "torch": torch.get_num_threads() if torch is not None else None,
+        "torch": None,
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }
+    if loaded:
+        torch = sys.modules["torch"]
+        torch.set_num_threads(threads)
+        evidence["threads"]["torch"] = torch.get_num_threads()
+    elif importlib.util.find_spec("torch") is not None:
+
+        def seeded_on_import(torch: Any, settings: dict[str, Any]) -> None:
+            report["generators"] = [*report.get("generators", []), "torch (on import)"]
+            report["settings"] = settings
+            evidence["threads"]["torch"] = torch.get_num_threads()
+
+        startup.seed_torch_on_import(seed, mode, threads=threads, on_seed=seeded_on_import)
 
 
 def _function(text: str) -> Any:
@@ -396,28 +432,6 @@ def _redirected(path: Path, *, enabled: bool) -> Iterator[None]:
         os.dup2(saved[1], 2)
         for f in (fd, *saved):
             os.close(f)
-
-
-def _watch_parent(interval: float = 1.0) -> None:
-    """Stop this worker and everything it started (its process group) once its parent is gone.
-
-    A killed pytest must not leave training runs behind. Polling the parent pid works on
-    every POSIX system and, unlike Linux's parent-death signal, does not fire when merely
-    the parent *thread* that started the worker exits.
-    """
-    import threading
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            if os.getppid() != parent:
-                with contextlib.suppress(OSError):
-                    os.killpg(os.getpgid(0), signal.SIGKILL)
-                os._exit(1)
-
-    threading.Thread(target=watch, name="repro-parent-watch", daemon=True).start()
 
 
 def _signal_name(number: int) -> str:

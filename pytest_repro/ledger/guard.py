@@ -9,9 +9,10 @@ recognisably ours (see :func:`marked_ours`).
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from pytest_repro.errors import LedgerError
 from pytest_repro.ledger.schema import APPLICATION_ID
@@ -113,11 +114,38 @@ def marked_ours(path: Path) -> bool:
     )
 
 
+ErrorKind = Literal["corrupt", "busy", "access", "other"]
+
+
+def error_kind(exc: sqlite3.Error) -> ErrorKind:
+    """What an SQLite error says about the ledger file: damaged, busy, unwritable, other."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if isinstance(code, int):
+        primary = code & 0xFF
+        if primary in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+            return "corrupt"
+        if primary in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+            return "busy"
+        if primary in (3, 8, 10, 13, 14):  # PERM, READONLY, IOERR, FULL, CANTOPEN
+            return "access"
+        return "other"
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return "corrupt"
+    if "locked" in text or "busy" in text:
+        return "busy"
+    if any(s in text for s in ("readonly", "unable to open", "disk i/o", "full", "permission")):
+        return "access"
+    return "other"
+
+
 __all__ = [
     "LEDGER_OPTION",
     "LEDGER_TABLES",
     "SQLITE_MAGIC",
+    "ErrorKind",
     "NotALedger",
     "check_ledger_path",
+    "error_kind",
     "marked_ours",
 ]

@@ -25,14 +25,20 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 import filelock
 
 from pytest_repro import __version__
 from pytest_repro.errors import LedgerError, ReproWarning
 from pytest_repro.ledger import schema
-from pytest_repro.ledger.guard import LEDGER_TABLES, NotALedger, check_ledger_path, marked_ours
+from pytest_repro.ledger.guard import (
+    LEDGER_TABLES,
+    NotALedger,
+    check_ledger_path,
+    error_kind,
+    marked_ours,
+)
 from pytest_repro.ledger.owner import Owner, owner_gone
 from pytest_repro.ledger.schema import (
     COLUMNS,
@@ -65,8 +71,6 @@ _BEGIN: Final = (
 )
 _NEWEST_FIRST: Final = "PARTITION BY cache_key ORDER BY started_at DESC, rowid DESC"
 _CHUNK: Final = 500  # keys per query: far below every SQLite build's variable limit
-
-ErrorKind = Literal["corrupt", "busy", "access", "other"]
 
 
 class SQLiteLedger(RunStore):
@@ -284,7 +288,7 @@ class SQLiteLedger(RunStore):
             try:
                 return attempt()
             except sqlite3.Error as exc:
-                if _error_kind(exc) != "busy" or time.monotonic() >= deadline:
+                if error_kind(exc) != "busy" or time.monotonic() >= deadline:
                     raise
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, 0.25)
@@ -384,7 +388,7 @@ class SQLiteLedger(RunStore):
             self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchall())
             _configure(conn)
         except sqlite3.Error as exc:
-            if _error_kind(exc) != "corrupt":
+            if error_kind(exc) != "corrupt":
                 raise self._error(exc, "open the ledger") from exc
             if not ours:
                 raise NotALedger(
@@ -431,6 +435,12 @@ class SQLiteLedger(RunStore):
         )
 
     def _unwritable(self, reason: str) -> LedgerError:
+        if "full" in reason.lower() or "no space" in reason.lower():
+            return LedgerError(
+                f"cannot write the run ledger at {self.path}: the disk is full ({reason}). "
+                f"Free space on the disk holding {self.path.parent}, or point pytest-repro at "
+                "another disk with --repro-ledger=PATH (or --repro-dir=PATH)."
+            )
         return LedgerError(
             f"cannot use the run ledger at {self.path}: {reason}. Fix the permissions of "
             f"{self.path.parent}, or point pytest-repro at a writable file with "
@@ -438,7 +448,7 @@ class SQLiteLedger(RunStore):
         )
 
     def _error(self, exc: sqlite3.Error, what: str) -> LedgerError:
-        kind = _error_kind(exc)
+        kind = error_kind(exc)
         if kind == "access":
             return self._unwritable(f"could not {what} ({exc})")
         if kind == "corrupt":
@@ -469,27 +479,6 @@ def _transaction(conn: sqlite3.Connection, change: Callable[[sqlite3.Connection]
 
 def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
-
-
-def _error_kind(exc: sqlite3.Error) -> ErrorKind:
-    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
-    if isinstance(code, int):
-        primary = code & 0xFF
-        if primary in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
-            return "corrupt"
-        if primary in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
-            return "busy"
-        if primary in (3, 8, 10, 13, 14):  # PERM, READONLY, IOERR, FULL, CANTOPEN
-            return "access"
-        return "other"
-    text = str(exc).lower()
-    if "not a database" in text or "malformed" in text:
-        return "corrupt"
-    if "locked" in text or "busy" in text:
-        return "busy"
-    if any(s in text for s in ("readonly", "unable to open", "disk i/o", "full", "permission")):
-        return "access"
-    return "other"
 
 
 def _chunks(keys: list[str]) -> Iterator[list[str]]:

@@ -13,7 +13,10 @@ from .conftest import MakePaper
 FAST = ("--repro-inprocess", "-p", "no:cacheprovider", "--repro-json=r.json")
 
 #: acc per epoch: base + spread * (seed - 1) + slope * epoch; loss = 1 - acc.
-SLOPED = "run:\n  entrypoint: train:run\n  config: {{epochs: 5, base: 0.8, spread: 0.001, slope: 0.02, fail_seed: -1}}\n"
+SLOPED = (
+    "run:\n  entrypoint: train:run\n"
+    "  config: {{epochs: 5, base: 0.8, spread: 0.001, slope: 0.02, fail_seed: -1}}\n"
+)
 HEADER = 'paper:\n  id: "{paper_id}"\n  title: A paper for tests\n' + SLOPED
 
 

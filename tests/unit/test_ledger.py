@@ -40,7 +40,7 @@ from pytest_repro.ledger import (
     run_lock,
     schema,
 )
-from pytest_repro.ledger import sqlite as sqlite_ledger
+from pytest_repro.ledger.guard import error_kind
 from pytest_repro.ledger.owner import Owner, pid_alive, process_start_time
 from pytest_repro.records import RUN_STATUSES, RunRecord, dumps
 
@@ -392,7 +392,7 @@ def test_a_write_lock_held_past_the_busy_timeout_is_reported(ledger_path: Path) 
 )
 def test_sqlite_errors_are_told_apart_without_error_codes(message: str, kind: str) -> None:
     # Python 3.10 has no sqlite_errorcode: the message decides.
-    assert sqlite_ledger._error_kind(sqlite3.OperationalError(message)) == kind
+    assert error_kind(sqlite3.OperationalError(message)) == kind
 
 
 def test_a_closed_ledger_says_so(ledger_path: Path) -> None:
