@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_repro.config import ReproConfig
+from pytest_repro.errors import ReproError
 from pytest_repro.execution import metrics, reading
 from pytest_repro.execution.context import EXAMPLES_FILE
 from pytest_repro.execution.evidence import git_info
@@ -305,7 +306,13 @@ class RunService:
     def _run_one(self, request: RunRequest) -> RunRecord:
         run_id = f"{_short_id(request.spec.paper.id)}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
         run_dir = self.cfg.workdir / "runs" / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReproError(
+                f"cannot create the run folder {run_dir} ({exc.strerror or exc}); "
+                "use --repro-dir=PATH on a writable disk with free space"
+            ) from None
         started = time.time()
         pending = self._record(
             request, run_id, run_dir, status="running", started=started, ended=started
