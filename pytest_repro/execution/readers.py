@@ -1,65 +1,50 @@
 """Metric readers: how a run's metric series is read from what the run left behind.
 
 ``run.metrics`` in ``paper.yaml`` names one format and where to find it
-(``{jsonl: "{run_dir}/metrics.jsonl"}``). Each format is a :class:`MetricReader`; the
-built-in ones (JSON lines, CSV, a regex over the run's output) are in
-:data:`BUILTIN_READERS`, and a plugin adds more through the
-``pytest_repro_metric_readers`` hook (see :mod:`pytest_repro.newhooks`)::
+(``{jsonl: "{run_dir}/metrics.jsonl"}``). Each format is a :class:`MetricReader`, one
+module per reader; the built-in ones are in :data:`BUILTIN_READERS`:
 
-    class TensorBoardReader:
-        format = "tensorboard"
+- ``jsonl``, ``csv``: a file of points (here);
+- ``regex``: one or several patterns over the run's output (``readers_regex``);
+- ``json``: one JSON object or a list of them, written at the end (``readers_json``);
+- ``tensorboard``: every scalar of the event files in a folder (``readers_tensorboard``);
+- ``wandb``: the history of an offline wandb run (``readers_wandb``);
+- ``python``: a ``module:function`` of the paper folder (``readers_python``).
+
+A plugin adds more through the ``pytest_repro_metric_readers`` hook (see
+:mod:`pytest_repro.newhooks`)::
+
+    class MLflowReader:
+        format = "mlflow"
         def read(self, where: MetricsInput) -> list[dict[str, Any]]:
             ...  # read where.path, return [{"step": 100, "loss": 0.3}, ...]
 
     def pytest_repro_metric_readers(config):
-        return [TensorBoardReader()]
+        return [MLflowReader()]
 
 A plugin reader's value in ``paper.yaml`` is a path template, like ``jsonl:`` and ``csv:``.
+A reader raises :class:`MetricsReadError` for a file that is missing or unreadable and
+returns ``[]`` when the run logged no points.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from pytest_repro.errors import ReproError
 from pytest_repro.execution import metrics
-
-#: One logged point: ``{"epoch": 3, "step": 300, "test_acc": 0.91}``.
-Point = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MetricsInput:
-    """What a reader may read for one finished run."""
-
-    #: the file named in ``run.metrics``, placeholders filled in (None for ``regex``).
-    path: Path | None
-    #: the regular expression of ``run.metrics.regex`` (None otherwise).
-    pattern: str | None
-    #: everything the run printed (stdout and stderr).
-    output: Path
-    run_dir: Path
-    #: the paper folder (where a ``python:`` reader's module lives).
-    paper_dir: Path | None = None
-    #: ``run.metrics``' several regular expressions, its reader target and its options.
-    patterns: tuple[str, ...] = ()
-    target: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-
-@runtime_checkable
-class MetricReader(Protocol):
-    """Reads one run's metric series in one format."""
-
-    #: the key under ``run.metrics`` that selects this reader.
-    format: str
-
-    def read(self, where: MetricsInput) -> list[Point]:
-        """The run's points in logged order; an empty list when the run logged none."""
-        ...
+from pytest_repro.execution.readers_base import (
+    MetricReader,
+    MetricsInput,
+    MetricsReadError,
+    Point,
+)
+from pytest_repro.execution.readers_json import JsonReader
+from pytest_repro.execution.readers_python import PythonReader
+from pytest_repro.execution.readers_regex import RegexReader
+from pytest_repro.execution.readers_tensorboard import TensorBoardReader
+from pytest_repro.execution.readers_wandb import WandbReader
 
 
 class JsonLinesReader:
@@ -76,18 +61,18 @@ class CsvReader:
         return metrics.read_csv(where.path) if where.path is not None else []
 
 
-class RegexReader:
-    format = "regex"
-
-    def read(self, where: MetricsInput) -> list[Point]:
-        if where.pattern is None or not where.output.is_file():
-            return []
-        text = where.output.read_text(encoding="utf-8", errors="replace")
-        return metrics.read_regex(text, where.pattern)
-
-
+#: The readers every installation has, by the key that selects them under ``run.metrics``.
 BUILTIN_READERS: Mapping[str, MetricReader] = {
-    r.format: r for r in (JsonLinesReader(), CsvReader(), RegexReader())
+    r.format: r
+    for r in (
+        JsonLinesReader(),
+        CsvReader(),
+        RegexReader(),
+        JsonReader(),
+        TensorBoardReader(),
+        WandbReader(),
+        PythonReader(),
+    )
 }
 
 
@@ -123,6 +108,7 @@ __all__ = [
     "JsonLinesReader",
     "MetricReader",
     "MetricsInput",
+    "MetricsReadError",
     "Point",
     "RegexReader",
     "reader_table",

@@ -107,8 +107,13 @@ def no_points(record: RunRecord, *, lines: int = 5) -> str:
     if not isinstance(reader, Mapping):
         what = "the run logged no metrics at all; call ctx.log(step=..., <metric>=...) in the entrypoint"
         target = None
-    elif reader.get("pattern") is not None:
-        what = f"the {reader.get('format')} reader '{terminal_line(reader['pattern'])}' matched no line of the output"
+    elif reader.get("pattern") is not None or reader.get("patterns"):
+        patterns = [reader["pattern"]] if reader.get("pattern") else list(reader["patterns"])
+        shown = "', '".join(terminal_line(p) for p in patterns)
+        what = f"the {reader.get('format')} reader '{shown}' matched no line of the output"
+        target = output
+    elif reader.get("target"):
+        what = f"the python reader {terminal_line(reader['target'])} returned no points"
         target = output
     else:
         file = record.evidence.get("metrics_file") or reader.get("path")

@@ -49,6 +49,7 @@ def render(
         "Every number below is computed from the recorded runs listed in the appendix; "
         "intervals are over seeds.",
         "",
+        *([f"Notes: {md_text(spec.notes)}", ""] if spec.notes else []),
         "## Claims",
         "",
         "| Claim | Source | Metric | Paper | Reproduced | Δ | Seeds | Verdict |",

@@ -135,6 +135,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
     claims = build_claims(ctx, top, config, variants)
     substitutions = build_substitutions(ctx, top, claims)
     sanity = build_sanity(ctx, top)
+    notes = top.string("notes")
     if paper is MISSING or paper is None or run is MISSING or run is None or ctx.ck.problems:
         return None
     return PaperSpec(
@@ -143,6 +144,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
         paper=paper,
         trusted=ctx.trusted,
         upstream=upstream,
+        notes=notes if isinstance(notes, str) else None,
         run=run,
         environment=environment,
         data=tuple(data),

@@ -387,6 +387,8 @@ class PaperSpec:
     trusted: tuple[str, ...] = ()
     #: the authors' code the paper runs (``upstream:``), in the order written.
     upstream: tuple[Upstream, ...] = ()
+    #: ``notes:``: what a reader of the report should know (claims left out and why).
+    notes: str | None = None
     run: RunSpec
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
     data: tuple[DataSource, ...] = ()

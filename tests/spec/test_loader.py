@@ -120,7 +120,7 @@ def test_a_valid_spec_keeps_every_value_and_its_line(folder: Path) -> None:
             "did you mean 'tolerance'",
             "tolerence",
         ),
-        ("at: {epoch: 60}", "at: final", "claims[fit].at", "not a point in training", "at: final"),
+        ("at: {epoch: 60}", "at: last", "claims[fit].at", "not a point in training", "at: last"),
         ("at: {epoch: 60}", "at: 60", "claims[fit].at", "must name an epoch or a step", "at: 60"),
         (
             "at: {epoch: 60}",
