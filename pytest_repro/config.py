@@ -65,6 +65,8 @@ class ReproConfig:
     seed: int | None = None  # of the repro_seed fixture
     #: ``--repro-plan``: plan every item and say what would run and why; execute nothing.
     plan: bool = False
+    #: seconds between progress heartbeats while runs execute (``--repro-progress``); 0: none.
+    progress: float = 10.0
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -167,6 +169,11 @@ OPTIONS: tuple[_Option, ...] = (
         "a dry run: say which runs would execute and why (config, code, data or environment "
         "changed, never run) and estimate their compute; execute nothing",
         flag=True,
+    ),
+    _Option(
+        "progress",
+        "while runs execute, print what is in flight every N seconds (default 10), or off",
+        metavar="SECONDS",
     ),
     _Option(
         "seed",
@@ -278,6 +285,18 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
             raise pytest.UsageError(f"{origin}={results!r}: use write or off")
         values["results"] = results == "write"
     number("timeout", "timeout", _duration, "a duration such as 90s, 30m or 2h")
+    progress, origin = raw("progress")
+    if progress is not None:
+        text = str(progress).strip().lower()
+        try:
+            seconds: float | None = 0.0 if text == "off" else float(text)
+        except ValueError:
+            seconds = _duration(progress)
+        if seconds is not None and seconds < 0:
+            seconds = None
+        if seconds is None:
+            raise pytest.UsageError(f"{origin}={progress!r}: expected seconds (e.g. 30) or off")
+        values["progress"] = float(seconds)
     rerun = config.getoption(_dest("rerun")) or []
     env_rerun = env.get("PYTEST_REPRO_RERUN")
     if not rerun and env_rerun:

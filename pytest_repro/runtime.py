@@ -9,6 +9,7 @@ Nothing heavy starts until a claim needs it, so ``pytest --co`` costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -113,8 +114,27 @@ class Runtime:
                 gpu_lease=GpuLeases(self.cfg.workdir / "locks").lease,
                 readers=self.readers(),
                 session_start=self.session_start,
+                watch=self._progress_watch(),
             )
         return self._service
+
+    def _progress_watch(self) -> Callable[[], contextlib.AbstractContextManager[None]] | None:
+        """The heartbeat entered while runs execute, or None (``--repro-progress=off``,
+        no terminal, an xdist worker)."""
+        from pytest_repro.progress import Ticker, terminal_writer
+
+        write = terminal_writer(self.config)
+        if write is None or self.cfg.progress <= 0:
+            return None
+        short = self.config.get_verbosity() < 0
+
+        def watch() -> contextlib.AbstractContextManager[None]:
+            progress = self._service.progress if self._service is not None else None
+            if progress is None:
+                return contextlib.nullcontext()
+            return Ticker(progress, write, interval=self.cfg.progress, short=short).running()
+
+        return watch
 
     @property
     def evaluator(self) -> Evaluator:

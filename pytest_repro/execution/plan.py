@@ -383,6 +383,14 @@ def task_for(request: RunRequest, run_id: str, run_dir: Path, device: str) -> Ta
     return task
 
 
+def short_id(paper_id: str, limit: int = 64) -> str:
+    """The paper id as the start of a run folder's name: a long id is cut and hashed, so
+    the name stays within what file systems allow (255 bytes)."""
+    if len(paper_id) <= limit:
+        return paper_id
+    return f"{paper_id[: limit - 9]}-{hashlib.sha256(paper_id.encode()).hexdigest()[:8]}"
+
+
 def metrics_path(request: RunRequest, run_dir: Path) -> Path | None:
     """Where a command run's metrics file is, with placeholders filled in."""
     metrics = request.spec.run.metrics

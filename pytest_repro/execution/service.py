@@ -28,11 +28,12 @@ from pytest_repro.errors import ReproError
 from pytest_repro.execution import metrics, reading
 from pytest_repro.execution.context import EXAMPLES_FILE
 from pytest_repro.execution.evidence import git_info
-from pytest_repro.execution.plan import RunRequest, task_for
+from pytest_repro.execution.plan import RunRequest, short_id, task_for
 from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
 from pytest_repro.execution.protocol import Task
 from pytest_repro.execution.readers import BUILTIN_READERS, MetricReader
 from pytest_repro.execution.worker import OUTPUT_FILE, forget_modules_under
+from pytest_repro.progress import Progress
 from pytest_repro.records import RunRecord
 
 if TYPE_CHECKING:
@@ -130,7 +131,9 @@ class RunService:
         | None = None,
         readers: Mapping[str, MetricReader] = BUILTIN_READERS,
         session_start: float | None = None,
+        watch: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
     ) -> None:
+        """``watch``, when given, is entered while runs execute (the progress heartbeat)."""
         self.cfg = cfg
         self.store = store
         self.executor = executor
@@ -146,6 +149,9 @@ class RunService:
         self.executed: set[str] = set()
         self._memo_lock = threading.Lock()
         self._interrupted = False
+        self.progress = Progress()
+        self._watch = watch
+        self._history: dict[str, list[RunRecord]] = {}
 
     # -- public --------------------------------------------------------------------------
     def obtain(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
@@ -164,9 +170,12 @@ class RunService:
                     self._reuse(request, record)
         missing = [r for r in missing if not self._known(r)]
         mine, theirs = self._claim(missing)
-        self._execute(mine)
-        for request in theirs:
-            self._wait_then_obtain(request)
+        if mine or theirs:
+            self.progress.expect(len(mine))
+            with self._watch() if self._watch is not None else contextlib.nullcontext():
+                self._execute(mine)
+                for request in theirs:
+                    self._wait_then_obtain(request)
         return [self.memo[r.cache_key] for r in requests]
 
     def close(self) -> None:
@@ -304,7 +313,7 @@ class RunService:
                         lock.release()
 
     def _run_one(self, request: RunRequest) -> RunRecord:
-        run_id = f"{_short_id(request.spec.paper.id)}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
+        run_id = f"{short_id(request.spec.paper.id)}-{request.variant_key[:8]}-s{request.seed}-{secrets.token_hex(3)}"
         run_dir = self.cfg.workdir / "runs" / run_id
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
@@ -314,6 +323,7 @@ class RunService:
                 "use --repro-dir=PATH on a writable disk with free space"
             ) from None
         started = time.time()
+        self.progress.start(run_id, request, run_dir, self._estimate(request))
         pending = self._record(
             request, run_id, run_dir, status="running", started=started, ended=started
         )
@@ -342,10 +352,25 @@ class RunService:
                 started_at=started,
                 ended_at=time.time(),
             )
+        self.progress.finish(run_id)
         record = self._finish(request, run_id, run_dir, outcome)
         if outcome.exception is not None:
             raise outcome.exception
         return record
+
+    def _estimate(self, request: RunRequest) -> float | None:
+        """Seconds the run may take, from the paper's recorded runs (for the heartbeat)."""
+        if self.store is None:
+            return None
+        from pytest_repro.forecast import estimate
+
+        paper = request.spec.display
+        if paper not in self._history:
+            try:
+                self._history[paper] = list(self.store.records(paper_path=paper, statuses=["ok"]))
+            except Exception:  # a heartbeat's estimate must never fail a run
+                self._history[paper] = []
+        return estimate(request, self._history[paper])
 
     @contextlib.contextmanager
     def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:
@@ -456,16 +481,6 @@ class RunService:
         if folder not in self._git:
             self._git[folder] = git_info(folder)
         return self._git[folder]
-
-
-def _short_id(paper_id: str, limit: int = 64) -> str:
-    """The paper id as the start of a run folder's name: a long id is cut and hashed, so
-    the name stays within what file systems allow (255 bytes)."""
-    if len(paper_id) <= limit:
-        return paper_id
-    import hashlib
-
-    return f"{paper_id[: limit - 9]}-{hashlib.sha256(paper_id.encode()).hexdigest()[:8]}"
 
 
 def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
