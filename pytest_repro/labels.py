@@ -2,6 +2,8 @@
 
 One function writes it from the claim and the statistics' verdict, so the terminal
 line, the summary table, results.md, JSON, HTML and GitHub all show the same words.
+:func:`claimed_comparison` and :func:`comparison` are the words of a comparative claim
+(``A lower than B by ≥ 1.0``) that the label and the reports' paper column share.
 """
 
 from __future__ import annotations
@@ -15,19 +17,46 @@ if TYPE_CHECKING:
     from pytest_repro.stats import Verdict
 
 
+def claimed_comparison(better: str, margin: float | None, units: Units) -> str:
+    """What a comparative claim without a paper value says, in its direction.
+
+    >>> claimed_comparison("lower", 1.0, Units())
+    'A lower than B by ≥ 1.000'
+    >>> claimed_comparison("higher", 0.0, Units())
+    'A higher than B'
+    """
+    by = f" by ≥ {units.magnitude(margin)}" if margin else ""
+    return f"A {_direction(better)} than B{by}"
+
+
+def comparison(better: str, improvement: float, units: Units) -> str:
+    """A measured (or the paper's) improvement of A over B, in the claim's direction: the
+    arm ahead is the subject, so the amount is never negative.
+
+    >>> comparison("lower", 8.594, Units())
+    'A lower than B by 8.594'
+    >>> comparison("higher", -0.1, Units())
+    'B higher than A by 0.100'
+    """
+    if units.magnitude(improvement) == units.magnitude(0.0):
+        return "A equal to B"
+    ahead, behind = ("A", "B") if improvement > 0 else ("B", "A")
+    return f"{ahead} {_direction(better)} than {behind} by {units.magnitude(improvement)}"
+
+
 def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
     """The label of a decided (or inconclusive) claim."""
     outcome, delta = verdict.outcome, verdict.delta
     if claim.kind == "comparative" and claim.paper is None:
+        measured = comparison(claim.better, verdict.estimate, units)
         if outcome == "matched":
             margin = f" (margin {units.magnitude(claim.margin)})" if claim.margin else ""
-            return f"[matched: A better by {units.magnitude(verdict.estimate)}{margin}]"
+            return f"[matched: {measured}{margin}]"
         if outcome == "gap":
-            improvement = units.diff(verdict.estimate)
             margin = units.magnitude(claim.margin)
-            return f"[gap: improvement of A over B {improvement}, below the margin {margin}{_hypothesis(claim)}]"
+            return f"[gap: {measured}, below the margin {margin}{_hypothesis(claim)}]"
         if outcome == "disagreement":
-            return f"[fundamental disagreement: B better by {units.magnitude(verdict.estimate)}, see {_see(claim)}]"
+            return f"[fundamental disagreement: {measured}, see {_see(claim)}]"
     if outcome == "matched":
         return f"[matched within {units.magnitude(claim.tolerance or 0.0)}]"
     if outcome == "gap" and claim.better == "none":
@@ -48,6 +77,10 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
     return "[inconclusive: the interval is too wide to decide]"
 
 
+def _direction(better: str) -> str:
+    return "lower" if better == "lower" else "higher"
+
+
 def _hypothesis(claim: Claim) -> str:
     if claim.hypothesis:
         return f", hypothesis: {first_sentence(claim.hypothesis)}"
@@ -58,4 +91,4 @@ def _see(claim: Claim) -> str:
     return claim.see or f"results.md#{claim.id}"
 
 
-__all__ = ["verdict_label"]
+__all__ = ["claimed_comparison", "comparison", "verdict_label"]

@@ -20,7 +20,7 @@ from pytest_repro.collect import display_path
 from pytest_repro.config import ReproConfig
 from pytest_repro.keys import PLAN_ATTR, RESULT_ATTR, SPEC_ERROR_ATTR
 from pytest_repro.results import ClaimResult
-from pytest_repro.vocab import meaning
+from pytest_repro.vocab import EXPECTED_TERMINAL, meaning
 
 if TYPE_CHECKING:
     from pytest_repro.forecast import ItemPlan
@@ -53,10 +53,11 @@ class ReproReporter:
 
         label = plain(str(data.get("label", "")))
         if hasattr(report, "wasxfail"):
-            if report.skipped:
-                return "xfailed", "x", (f"XFAIL {label}", {"yellow": True})
+            if report.skipped:  # the verdict the spec expects: its own colour, never red
+                return "xfailed", "x", (f"XFAIL {label}", {EXPECTED_TERMINAL: True})
             return "xpassed", "X", (f"XPASS {label}", {"yellow": True})
-        colour: dict[str, bool] = {meaning(str(data.get("verdict"))).terminal: True}
+        shown = meaning(str(data.get("verdict")), expected=ClaimResult.from_json(data).expected)
+        colour: dict[str, bool] = {shown.terminal: True}
         if report.passed:
             return "passed", ".", (label, colour)
         if report.skipped:
@@ -134,8 +135,9 @@ class ReproReporter:
         escaped as workflow commands), so no text can add a line or forge a command."""
         from pytest_repro.report.escape import terminal_line
 
-        def write(line: str) -> None:
-            terminalreporter.write_line(terminal_line(line))
+        def write(line: str, colour: str | None = None) -> None:
+            markup = {colour: True} if colour else {}
+            terminalreporter.write_line(terminal_line(line), **markup)
 
         if self.cfg.plan:
             from pytest_repro.forecast import forecast_line, plan_lines, summarize
@@ -146,11 +148,11 @@ class ReproReporter:
             write(forecast_line(summarize(self.plans, workers=self.cfg.workers)))
             return
         if self.results:
-            from pytest_repro.report.terminal import smoke_table, summary_table
+            from pytest_repro.report.terminal import smoke_table, summary_rows
 
             terminalreporter.write_sep("=", "reproduction verdicts")
-            for line in summary_table(self.results):
-                write(line)
+            for line, colour in summary_rows(self.results):
+                write(line, colour)
             stages = smoke_table(self.results)
             if stages:
                 terminalreporter.write_sep("=", "smoke stages")
@@ -174,6 +176,8 @@ class ReproReporter:
                 terminalreporter.write_line(line)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.cfg.json_path is None:
+            return
         from pytest_repro.report.writers import json_path_problem
 
         problem = json_path_problem(self.cfg.json_path)

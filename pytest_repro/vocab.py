@@ -12,7 +12,7 @@ This module imports only the standard library: the plugin loads it at start-up.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 # -- verdicts -----------------------------------------------------------------------------
@@ -30,6 +30,8 @@ VERDICT_NAMES: tuple[VerdictName, ...] = get_args(VerdictName)
 #: ``--repro-inconclusive``.
 PytestOutcome = Literal["passed", "failed", "fail-or-skip", "skipped"]
 GithubLevel = Literal["error", "warning"]
+#: A colour name pytest's terminal writer knows.
+TerminalColour = Literal["green", "red", "yellow", "blue"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,11 +44,13 @@ class VerdictMeaning:
     #: colour in the HTML report (a CSS colour).
     colour: str
     #: colour name for pytest's terminal writer.
-    terminal: Literal["green", "red", "yellow", "blue"]
+    terminal: TerminalColour
     #: what to do next, printed at the end of a failure block; empty: nothing to do.
     remedy: str = ""
     #: how reports name it in prose ("fundamental disagreement").
     prose: str = ""
+    #: the meaning of a verdict the spec expects (see :func:`meaning`).
+    expected: bool = False
 
     @property
     def passes(self) -> bool:
@@ -163,9 +167,33 @@ MetricsFormat = Literal["jsonl", "csv", "regex", "json", "tensorboard", "wandb",
 METRICS_FORMATS: tuple[MetricsFormat, ...] = get_args(MetricsFormat)
 
 
-def meaning(verdict: str) -> VerdictMeaning:
-    """The meaning of ``verdict``; an unknown name is treated as an error."""
-    for name, found in VERDICTS.items():
+#: The colours of a failing verdict the spec expects (``expect:`` with its hypothesis): a
+#: known, explained result, neither the green of a pass nor the red of a failure. The
+#: terminal colour is pytest's own for an xfail; the HTML colour is used by no verdict.
+EXPECTED_COLOUR = "#8250df"
+EXPECTED_TERMINAL: TerminalColour = "yellow"
+
+
+def meaning(verdict: str, *, expected: bool = False) -> VerdictMeaning:
+    """The meaning of ``verdict``; an unknown name is treated as an error.
+
+    ``expected``: the spec expects this verdict (``ClaimResult.expected``). A failing
+    verdict is then shown in :data:`EXPECTED_COLOUR`, with no GitHub annotation and no
+    remedy (the claim already records it; reports say so with its hypothesis). What it
+    means for pytest is unchanged: the claim item's xfail mark turns it into ``xfailed``.
+    """
+    found = VERDICTS["error"]
+    for name, candidate in VERDICTS.items():
         if name == verdict:
-            return found
-    return VERDICTS["error"]
+            found = candidate
+            break
+    if expected and not found.passes:
+        return replace(
+            found,
+            colour=EXPECTED_COLOUR,
+            terminal=EXPECTED_TERMINAL,
+            github=None,
+            remedy="",
+            expected=True,
+        )
+    return found

@@ -8,8 +8,9 @@ follows the tolerance, so a claim with a 2 pp tolerance is not shown to 0.001 pp
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pytest_repro.report.escape import one_line
 
@@ -109,3 +110,14 @@ def size(n: int) -> str:
         if n >= factor:
             return f"{n / factor:.1f} {unit}"
     return f"{n} B"
+
+
+def at_text(at: Mapping[str, Any]) -> str:
+    """The words for a result's ``at`` (``At.to_json`` of the spec): ``epoch 5``, ``final``, ..."""
+    if at.get("final"):
+        return "final (the last logged point)"
+    first = at.get("first")
+    if isinstance(first, Mapping):
+        side, value = (">=", first.get("above")) if "above" in first else ("<=", first.get("below"))
+        return f"first {first.get('axis', 'step')} where {first.get('metric')} {side} {value}"
+    return ", ".join(f"{k} {v}" for k, v in at.items())

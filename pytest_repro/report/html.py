@@ -50,11 +50,13 @@ def panel(result: ClaimResult) -> str:
     if v.per_seed:
         rows.append((e(v.per_seed_what), e(f"n={v.n} ({v.per_seed_text})")))
     if v.delta:
-        rows.append(("Delta", e(v.delta + v.delta_reference)))
+        rows.append(("Delta", e(v.delta_text)))
     verdict = f'<strong style="color:{e(v.meaning.colour)}">{e(v.label)}</strong>'
     if v.seeds_needed:
         verdict += f"<br>{e(v.seeds_needed)}"
     rows.append(("Verdict", verdict))
+    if v.expected_text:
+        rows.append(("Expected", e(v.expected_text)))
     if v.adaptive is not None:
         rows.append(("Seeds", e(v.adaptive.text)))
     rows.extend(("Note", e(note)) for note in v.notes)
@@ -157,13 +159,14 @@ def summary_html(results: Sequence[ClaimResult]) -> str:
     """The verdict table above pytest-html's results: one row per claim."""
     rows = "".join(
         f"<tr><td><code>{html_text(v.name)}</code></td><td>{html_text(v.paper)}</td>"
-        f"<td>{html_text(v.measured)}</td>{_verdict_cell(v)}</tr>"
+        f"<td>{html_text(v.measured)}</td><td>{html_text(v.delta_text)}</td>{_verdict_cell(v)}</tr>"
         for v in map(claim_view, results)
     )
     return (
         f"<h2>Reproduction verdicts</h2><p>{html_text(verdict_counts(results))}. "
         "Intervals are over seeds; each claim's panel below shows its seeds, the paper's band "
         "and the evidence.</p>"
-        "<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Verdict</th></tr>"
+        "<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Delta</th>"
+        "<th>Verdict</th></tr>"
         f"{rows}</table>"
     )

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pytest_repro.report.format import Units
+from pytest_repro.labels import claimed_comparison, comparison
+from pytest_repro.report.format import Units, at_text, first_sentence
 from pytest_repro.results import ClaimResult
-from pytest_repro.spec.schema import at_text
 from pytest_repro.vocab import SUMMARY_ORDER, VerdictMeaning, VerdictName, meaning
 
 
@@ -27,19 +27,15 @@ def units_of(result: ClaimResult) -> Units:
 
 
 def paper_text(result: ClaimResult) -> str:
-    """What the paper reports: ``90.0%``, ``A better by +2.0 pp (sd 0.5 pp, 5 runs)``."""
+    """What the paper reports, in the claim's direction: ``90.0%``,
+    ``A lower than B by ≥ 1.0`` (a margin), ``A higher than B by 2.0 pp (sd 0.5 pp, 5 runs)``."""
     units = units_of(result)
     if result.paper is None:
         if result.kind == "comparative":
-            margin = f" by at least {units.magnitude(result.margin)}" if result.margin else ""
-            return f"A better than B{margin}"
+            return claimed_comparison(result.better, result.margin, units)
         return "n/a"
-    if result.kind == "absolute":
-        text = units.value(result.paper)
-    elif result.paper == 0:
-        text = "A equal to B"
-    else:
-        text = f"A better by {units.diff(result.paper)}"
+    absolute = result.kind == "absolute"
+    text = units.value(result.paper) if absolute else comparison(result.better, result.paper, units)
     if result.paper_spread:
         text += (
             f" ({result.paper_spread['kind']} {units.magnitude(float(result.paper_spread['value']))}, "
@@ -63,13 +59,23 @@ def measured_text(result: ClaimResult) -> str:
     return value
 
 
+def delta_value(result: ClaimResult) -> float | None:
+    """The delta a report shows: measured minus the paper's value (absolute claims, and
+    comparative claims that give the paper's improvement); for a comparison with only a
+    margin, the measured improvement of A over B itself, never improvement minus margin."""
+    if result.kind == "comparative" and result.paper is None:
+        return result.estimate
+    return result.delta
+
+
 def delta_reference(result: ClaimResult) -> str:
-    """What a comparative claim's delta is measured from (absolute claims: the paper value)."""
+    """What the delta is measured from, shown beside it: `` (margin 1.0)`` for a comparison
+    with a margin, `` (improvement minus the paper's)`` for one with the paper's value."""
     if result.kind != "comparative":
         return ""
     if result.paper is not None:
         return " (improvement minus the paper's)"
-    return " (improvement minus the margin)"
+    return f" (margin {units_of(result).magnitude(result.margin)})" if result.margin else ""
 
 
 def shown_interval(result: ClaimResult) -> str:
@@ -127,9 +133,9 @@ class ClaimView:
     where: str
     #: where the metric is read: ``epoch 5``.
     at: str
+    #: what the paper reports, in the claim's direction (``A lower than B by ≥ 1.0``): the
+    #: paper column of every report.
     paper: str
-    #: the paper column of the summary table (``A > B`` for a margin-only comparison).
-    paper_short: str
     #: whether the spec states a paper value (or is a comparison, which always has one).
     paper_given: bool
     #: ``±1.0 pp``; empty without a tolerance.
@@ -148,10 +154,11 @@ class ClaimView:
     per_seed: tuple[SeedValue, ...]
     #: what :attr:`per_seed` holds, as a label: ``Per seed``, ``Improvement of A over B per seed``.
     per_seed_what: str
-    #: ``+0.5 pp``; empty without a delta.
+    #: ``+0.5 pp`` (see :func:`delta_value`); empty without a delta.
     delta: str
-    #: the delta's size, unsigned: ``0.5 pp``; empty without a delta.
+    #: how far from the paper (or short of the margin), unsigned: ``0.5 pp``; empty without.
     delta_size: str
+    #: what :attr:`delta` is measured from (:func:`delta_reference`).
     delta_reference: str
     #: ``about 12 seeds would decide it at this spread`` for an undecided claim; else empty.
     seeds_needed: str
@@ -159,7 +166,8 @@ class ClaimView:
     #: the notes of the statistics, then the warnings (environment drift, ...).
     notes: tuple[str, ...]
     substitutions: tuple[Substitution, ...]
-    #: whether the spec expects this verdict (``expect: gap`` with a hypothesis).
+    #: whether the spec expects this verdict (``expect: gap`` with a hypothesis); then
+    #: :attr:`meaning` has the expected colours and no remedy.
     expected: bool
 
     @property
@@ -203,6 +211,22 @@ class ClaimView:
         return tuple(self.result.runs)
 
     @property
+    def delta_text(self) -> str:
+        """The delta column and line: ``-2.0 pp``, ``+8.594 (margin 1.0)``."""
+        return self.delta + self.delta_reference if self.delta else ""
+
+    @property
+    def expected_text(self) -> str:
+        """``the claim records this gap (expect: gap); hypothesis: ...`` for an expected
+        verdict, else empty. Reports print it where a remedy would go (``expected: ...``):
+        there is nothing to record."""
+        if not self.expected:
+            return ""
+        what = self.meaning.prose or self.verdict
+        hypothesis = first_sentence(self.hypothesis or "", limit=200) or "none stated"
+        return f"the claim records this {what} (expect: {self.result.expect}); hypothesis: {hypothesis}"
+
+    @property
     def per_seed_text(self) -> str:
         """``0: 90.0%, 1: 90.1%``."""
         return ", ".join(f"{s.seed}: {s.value}" for s in self.per_seed)
@@ -225,12 +249,11 @@ def claim_view(result: ClaimResult) -> ClaimView:
         )
     return ClaimView(
         result=r,
-        meaning=meaning(r.verdict),
+        meaning=meaning(r.verdict, expected=r.expected),
         name=f"{r.paper_id}::{r.id}",
         where=f"{r.path}:{r.line}",
         at=at_text(r.at),
         paper=paper_text(r),
-        paper_short=paper_text(r) if not comparative or r.paper is not None else "A > B",
         paper_given=r.paper is not None or comparative,
         tolerance=f"±{units.magnitude(r.tolerance)}" if r.tolerance else "",
         arms=(r.variants[0], r.variants[1]) if comparative and len(r.variants) >= 2 else None,
@@ -244,7 +267,7 @@ def claim_view(result: ClaimResult) -> ClaimView:
             SeedValue(seed=s, value=show(v)) for s, v in zip(r.seeds, r.values, strict=False)
         ),
         per_seed_what="Improvement of A over B per seed" if comparative else "Per seed",
-        delta=units.diff(r.delta) if r.delta is not None else "",
+        delta=units.diff(delta_value(r)) if delta_value(r) is not None else "",
         delta_size=units.magnitude(r.delta) if r.delta is not None else "",
         delta_reference=delta_reference(r),
         seeds_needed=(
@@ -263,8 +286,19 @@ def claim_view(result: ClaimResult) -> ClaimView:
 
 
 def verdict_counts(results: Iterable[ClaimResult]) -> str:
-    """``3 matched, 1 gap``: how many claims have each verdict, in the summary order."""
+    """``3 matched, 2 gap (1 expected)``: how many claims have each verdict, in the summary
+    order, and how many of them the spec expects."""
     counts: dict[str, int] = {}
+    expected: dict[str, int] = {}
     for r in results:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
-    return ", ".join(f"{counts[v]} {v}" for v in SUMMARY_ORDER if v in counts)
+        if r.expected:
+            expected[r.verdict] = expected.get(r.verdict, 0) + 1
+    parts = []
+    for v in SUMMARY_ORDER:
+        if v not in counts:
+            continue
+        known = expected.get(v, 0)
+        note = "" if not known else " (expected)" if known == counts[v] else f" ({known} expected)"
+        parts.append(f"{counts[v]} {v}{note}")
+    return ", ".join(parts)

@@ -39,7 +39,7 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
         if result.values:
             lines.append(f"             n={v.n} ({v.per_seed_text})")
         if v.delta:
-            lines.append(f"  delta      {v.delta}{v.delta_reference}")
+            lines.append(f"  delta      {v.delta_text}")
     lines.append(f"  verdict    {v.label}")
     if v.seeds_needed:
         lines.append(f"             {v.seeds_needed}")
@@ -54,7 +54,9 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
         lines.append(f"  runs       {', '.join(v.runs[:6])}{' ...' if len(v.runs) > 6 else ''}")
     lines.append("")
     lines.append(f"rerun: {rerun}")
-    if v.meaning.remedy:
+    if v.expected_text:  # recorded already: nothing to fix
+        lines.append(f"expected: {v.expected_text}")
+    elif v.meaning.remedy:
         lines.append(f"fix: {v.meaning.remedy}")
     return "\n".join(terminal_line(line) for line in lines)
 
@@ -62,17 +64,26 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
 def summary_table(results: Sequence[ClaimResult]) -> list[str]:
     """One row per claim: paper value, measured with its decision interval, delta, n, label;
     then how many claims have each verdict."""
+    return [line for line, _ in summary_rows(results)]
+
+
+def summary_rows(results: Sequence[ClaimResult]) -> list[tuple[str, str | None]]:
+    """The lines of :func:`summary_table`, each with the terminal colour of its claim's
+    verdict (an expected gap has its own, :data:`pytest_repro.vocab.EXPECTED_TERMINAL`);
+    None for the header and the counts."""
     header = ("claim", "paper", "measured (decision interval)", "delta", "n", "verdict")
     rows: list[tuple[str, ...]] = [header]
+    colours: list[str | None] = [None]
     for v in map(claim_view, results):
-        cells = (v.name, v.paper_short, v.measured, v.delta, str(v.n) if v.n else "", v.label)
+        cells = (v.name, v.paper, v.measured, v.delta_text, str(v.n) if v.n else "", v.label)
         rows.append(tuple(plain(cell) for cell in cells))
+        colours.append(v.meaning.terminal)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    out = []
-    for row in rows:
+    out: list[tuple[str, str | None]] = []
+    for row, colour in zip(rows, colours, strict=True):
         padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        out.append(terminal_line("  ".join([*padded, row[-1]]).rstrip()))
-    out.append(verdict_counts(results))
+        out.append((terminal_line("  ".join([*padded, row[-1]]).rstrip()), colour))
+    out.append((verdict_counts(results), None))
     return out
 
 

@@ -163,9 +163,12 @@ def write_results_md(
     skipped GPU claim, ``--repro-cache=off``) or a ledger that lacks some runs never
     replaces a complete report with a partial one. A report in which a claim ended in an
     error (a run folder that could not be created, a crash) is written only where there
-    is none yet: it never replaces an existing report. A paper whose report cannot be
-    written does not keep the others from being written. Returns the files written and,
-    for each paper left alone, a one-line note saying why.
+    is none yet: it never replaces an existing report. A report that would differ from the
+    existing one only in its generation time is not rewritten: the file keeps its bytes
+    and modification time (:func:`~pytest_repro.report.markdown.same_report`), so a rerun
+    with unchanged numbers and evidence leaves nothing to commit. A paper whose report
+    cannot be written does not keep the others from being written. Returns the files
+    written (or found up to date) and, for each paper left alone, a one-line note saying why.
     """
     written, notes = [], []
     extra = tuple(extra_records)
@@ -219,8 +222,21 @@ def _write_paper(
             "or delete the file to write this one)"
         )
     text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
-    atomic_write(target, text)
+    if not _unchanged(target, text):
+        atomic_write(target, text)
     return None
+
+
+def _unchanged(target: Path, text: str) -> bool:
+    """Whether the results.md at ``target`` already says ``text`` but for its generation
+    time (a missing or unreadable file never does)."""
+    from pytest_repro.report.markdown import same_report
+
+    try:
+        old = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return same_report(old, utf8_text(text))
 
 
 def fetch_records(store: RunStore | None, run_ids: Sequence[str]) -> dict[str, RunRecord]:
@@ -291,11 +307,15 @@ def json_document(
 
 
 def _claim_json(result: ClaimResult) -> dict[str, Any]:
+    """One claim of the document: :data:`CLAIM_KEYS`, the rest of the result, then the
+    words every report shows (``paper_text``, ``delta_text``) and ``expected``."""
     data = result.to_json()
     ordered = {key: data.pop(key) for key in CLAIM_KEYS}
     for key in ("paper_id", "paper_title", "path"):
         data.pop(key, None)
     ordered.update(data)
+    view = claim_view(result)
+    ordered.update(paper_text=view.paper, delta_text=view.delta_text, expected=view.expected)
     return ordered
 
 

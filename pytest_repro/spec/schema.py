@@ -240,17 +240,6 @@ class At:
         return {self.axis: self.value}
 
 
-def at_text(at: Mapping[str, Any]) -> str:
-    """The words for a result's ``at`` (:meth:`At.to_json`): ``epoch 5``, ``final``, ..."""
-    if at.get("final"):
-        return "final (the last logged point)"
-    first = at.get("first")
-    if isinstance(first, Mapping):
-        side, value = (">=", first.get("above")) if "above" in first else ("<=", first.get("below"))
-        return f"first {first.get('axis', 'step')} where {first.get('metric')} {side} {value}"
-    return ", ".join(f"{k} {v}" for k, v in at.items())
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaperValue:
     """The paper's number, with its own spread when the paper reports one.

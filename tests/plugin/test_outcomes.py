@@ -184,9 +184,9 @@ def test_comparative_claims_compare_variants_paired_over_seeds(
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*::a-beats-b [[]matched: A better by 0.100 (margin 0.050)[]]*",
-            "*::b-beats-a [[]fundamental disagreement: B better by 0.100, see results.md#b-beats-a[]]*",
-            "*::lower-loss [[]matched: A better by 0.100[]]*",
+            "*::a-beats-b [[]matched: A higher than B by 0.100 (margin 0.050)[]]*",
+            "*::b-beats-a [[]fundamental disagreement: B higher than A by 0.100, see results.md#b-beats-a[]]*",
+            "*::lower-loss [[]matched: A lower than B by 0.100[]]*",
         ]
     )
 

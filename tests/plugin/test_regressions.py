@@ -128,7 +128,7 @@ def test_a_comparative_gap_label_says_which_way_the_difference_goes(
     result = pytester.runpytest("-v", *FAST)
     result.stdout.fnmatch_lines(
         [
-            "*::a-beats-b-by-a-lot [[]gap: improvement of A over B +0.020, "
+            "*::a-beats-b-by-a-lot [[]gap: A higher than B by 0.020, "
             "below the margin 0.050, no hypothesis stated[]]*"
         ]
     )

@@ -111,11 +111,11 @@ def test_the_view_holds_every_fact_in_the_claims_units() -> None:
 def test_a_comparative_view_names_its_arms_and_what_its_delta_is_measured_from() -> None:
     v = claim_view(comparative())
     assert v.arms == ("wide", "narrow")
-    assert v.paper == "A better than B by at least 1.0 pp"
-    assert v.paper_short == "A > B"
+    assert v.paper == "A higher than B by ≥ 1.0 pp"
     assert v.per_seed_what == "Improvement of A over B per seed"
     assert v.per_seed_text == "0: +1.0 pp, 1: +2.0 pp, 2: +3.0 pp"
-    assert v.delta_reference == " (improvement minus the margin)"
+    # the measured difference with the margin beside it, not improvement minus margin
+    assert v.delta_text == "+2.0 pp (margin 1.0 pp)"
 
 
 def test_only_an_undecided_claim_says_how_many_seeds_would_decide_it() -> None:
