@@ -42,10 +42,13 @@ PLAN_ATTR = "repro_plan"
 SPEC_ERROR_ATTR = "repro_spec_error"
 #: The key of ``workerinput`` holding when the controller's session started.
 SESSION_START_INPUT = "repro_session_start"
+#: ``workeroutput`` key: an xdist worker's run counts, summed by the controller.
+COUNTERS_OUTPUT = "repro_counters"
 
 __all__ = [
     "CLAIM_RESULT_KEY",
     "CONFIG_KEY",
+    "COUNTERS_OUTPUT",
     "HEADER_KEY",
     "PLAN_ATTR",
     "PLAN_KEY",

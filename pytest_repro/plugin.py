@@ -20,6 +20,7 @@ from pytest_repro import config as repro_config
 from pytest_repro.keys import (
     CLAIM_RESULT_KEY,
     CONFIG_KEY,
+    COUNTERS_OUTPUT,
     HEADER_KEY,
     PLAN_ATTR,
     PLAN_KEY,
@@ -62,14 +63,15 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = repro_config.resolve(config)
     config.stash[CONFIG_KEY] = cfg
     workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        # An xdist worker: "runs of this session" means runs since the controller started.
-        start = float(workerinput.get(SESSION_START_INPUT, time.time()))
-    else:
-        start = time.time()
-        if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(XdistController(start), "repro-xdist")
+    # An xdist worker: "runs of this session" means runs since the controller started.
+    start = (
+        time.time()
+        if workerinput is None
+        else float(workerinput.get(SESSION_START_INPUT, time.time()))
+    )
     runtime = Runtime(config, cfg, session_start=start)
+    if workerinput is None and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistController(start, runtime), "repro-xdist")
     config.stash[RUNTIME_KEY] = runtime
     from pytest_repro import fixtures
 
@@ -167,10 +169,28 @@ def pytest_repro_make_executor(config: pytest.Config, cfg: repro_config.ReproCon
 
 
 class XdistController:
-    """Hands controller facts to xdist workers through ``workerinput``."""
+    """Hands controller facts to xdist workers through ``workerinput``, and takes their
+    run counts back through ``workeroutput`` so the summary counts every worker's runs."""
 
-    def __init__(self, session_start: float) -> None:
+    def __init__(self, session_start: float, runtime: Any) -> None:
         self.session_start = session_start
+        self.runtime = runtime
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[SESSION_START_INPUT] = self.session_start
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        counts = getattr(node, "workeroutput", {}).get(COUNTERS_OUTPUT)
+        if isinstance(counts, dict):
+            self.runtime.worker_counters.append(counts)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's run counts to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    runtime = session.config.stash.get(RUNTIME_KEY, None)
+    if output is None or runtime is None or runtime.counters is None:
+        return
+    from dataclasses import asdict
+
+    output[COUNTERS_OUTPUT] = asdict(runtime.counters)

@@ -150,6 +150,9 @@ class ReproReporter:
         if self.results:
             from pytest_repro.report.terminal import smoke_table, summary_rows
 
+            if self.runtime.worker_counters:  # xdist: results came in completion order
+                self.results.sort(key=lambda r: (r.path, r.line))
+
             terminalreporter.write_sep("=", "reproduction verdicts")
             for line, colour in summary_rows(self.results):
                 write(line, colour)

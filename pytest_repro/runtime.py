@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -52,6 +52,8 @@ class Runtime:
         self._drift: dict[Path, list[Drift]] = {}
         self._sanity: dict[tuple[Path, str, int], str | None] = {}
         self._history: dict[str, list[RunRecord]] = {}
+        #: the run counts of this session's xdist workers (the controller sums them).
+        self.worker_counters: list[dict[str, Any]] = []
 
     # -- parts, opened lazily ---------------------------------------------------------------
     def store(self) -> RunStore | None:
@@ -307,8 +309,20 @@ class Runtime:
     # -- what reports ask -------------------------------------------------------------------
     @property
     def counters(self) -> Counters | None:
-        """How many runs this process executed and reused; None when no claim ran."""
-        return self._service.counters if self._service is not None else None
+        """How many runs this process executed and reused, and under xdist its workers;
+        None when no claim ran."""
+        if not self.worker_counters:
+            return self._service.counters if self._service is not None else None
+        from dataclasses import asdict
+
+        from pytest_repro.execution.service import Counters
+
+        total = Counters()
+        if self._service is not None:
+            total.add(asdict(self._service.counters))
+        for counts in self.worker_counters:
+            total.add(counts)
+        return total
 
     def memo_records(self) -> list[RunRecord]:
         """The runs this process obtained (recorded or not, e.g. under --repro-cache=off)."""

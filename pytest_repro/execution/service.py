@@ -116,6 +116,12 @@ class Counters:
     reread: int = 0
     run_seconds: float = 0.0
 
+    def add(self, other: Mapping[str, Any]) -> None:
+        """Add another process's counts (an xdist worker's, as a dict)."""
+        for name in ("reused", "executed", "failed", "waited", "reread"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.run_seconds += float(other.get("run_seconds", 0.0))
+
 
 class RunService:
     """Turns :class:`RunRequest` s into :class:`RunRecord` s."""
