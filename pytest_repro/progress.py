@@ -23,7 +23,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,25 @@ if TYPE_CHECKING:
 
 #: ``run.config`` keys taken as a run's total, by axis, in this order.
 TOTALS = (("epoch", "epochs"), ("epoch", "max_epochs"), ("step", "max_steps"), ("step", "steps"))
+
+
+@dataclass(slots=True)
+class Counters:
+    """How many runs a process executed, reused, waited for and read again."""
+
+    reused: int = 0
+    executed: int = 0
+    failed: int = 0
+    waited: int = 0
+    #: recorded runs read again because the paper's metrics reader changed.
+    reread: int = 0
+    run_seconds: float = 0.0
+
+    def add(self, other: Mapping[str, Any]) -> None:
+        """Add another process's counts (an xdist worker's, as a dict)."""
+        for name in ("reused", "executed", "failed", "waited", "reread"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.run_seconds += float(other.get("run_seconds", 0.0))
 
 
 @dataclass(slots=True)

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from pytest_repro.evaluate import Evaluator
     from pytest_repro.execution.plan import Planner, RunRequest
     from pytest_repro.execution.readers import MetricReader
-    from pytest_repro.execution.service import Counters, Executor, RunLock, RunService
+    from pytest_repro.execution.service import Executor, RunLock, RunService
     from pytest_repro.forecast import ItemPlan
     from pytest_repro.ledger.store import RunStore
+    from pytest_repro.progress import Counters
     from pytest_repro.records import RunRecord
     from pytest_repro.results import ClaimResult
     from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
@@ -315,7 +316,7 @@ class Runtime:
             return self._service.counters if self._service is not None else None
         from dataclasses import asdict
 
-        from pytest_repro.execution.service import Counters
+        from pytest_repro.progress import Counters
 
         total = Counters()
         if self._service is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.execution import startup, upstream
+from pytest_repro.execution import startup, treehash, upstream
 from pytest_repro.execution.protocol import SanityTask, Task
 from pytest_repro.records import dumps
 from pytest_repro.spec.schema import PaperSpec, Variant
@@ -97,40 +96,26 @@ def code_hash(folder: Path) -> str:
     editing a test never invalidates runs. A ``.reproignore`` file in the
     folder adds glob patterns (one per line, matched against paths relative to the folder).
     """
-    digest = hashlib.sha256()
-    for path in sorted(_code_files(folder)):
-        rel = path.relative_to(folder).as_posix()
-        digest.update(rel.encode() + b"\0")
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return treehash.sha256_files(folder, _code_files(folder))
 
 
 def _code_files(folder: Path) -> list[Path]:
     """The folder's code files, through symlinks (a folder reached twice is walked once)."""
     patterns = _ignore_patterns(folder)
-    out = []
-    seen: set[str] = set()
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
-        for name in files:
-            if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
-                continue
-            if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
-                continue
-            path = Path(root) / name
-            rel = path.relative_to(folder).as_posix()
-            if any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns):
-                continue
-            out.append(path)
-    return out
+
+    def keep_file(path: Path, rel: str) -> bool:
+        name = path.name
+        if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
+            return False
+        if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
+            return False
+        return not any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+    return treehash.walk(
+        folder,
+        keep_dir=lambda d: d not in _SKIP_DIRS and not d.startswith("."),
+        keep_file=keep_file,
+    )
 
 
 def _ignore_patterns(folder: Path) -> list[str]:

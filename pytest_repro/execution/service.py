@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,7 +32,7 @@ from pytest_repro.execution.pool import Outcome, PoolKey, ProcessPool
 from pytest_repro.execution.protocol import Task
 from pytest_repro.execution.readers import BUILTIN_READERS, MetricReader
 from pytest_repro.execution.worker import OUTPUT_FILE, forget_modules_under
-from pytest_repro.progress import Progress
+from pytest_repro.progress import Counters, Progress
 from pytest_repro.records import RunRecord
 
 if TYPE_CHECKING:
@@ -104,23 +103,6 @@ class InProcessExecutor:
 
     def close(self) -> None:
         pass
-
-
-@dataclass(slots=True)
-class Counters:
-    reused: int = 0
-    executed: int = 0
-    failed: int = 0
-    waited: int = 0
-    #: recorded runs read again because the paper's metrics reader changed.
-    reread: int = 0
-    run_seconds: float = 0.0
-
-    def add(self, other: Mapping[str, Any]) -> None:
-        """Add another process's counts (an xdist worker's, as a dict)."""
-        for name in ("reused", "executed", "failed", "waited", "reread"):
-            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
-        self.run_seconds += float(other.get("run_seconds", 0.0))
 
 
 class RunService:

@@ -15,13 +15,13 @@ whose HEAD is not the declared ``commit``.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ReproError
+from pytest_repro.execution import treehash
 from pytest_repro.spec.schema import PaperSpec, Upstream
 
 #: Not code of a checkout: version control, caches, what runs write.
@@ -99,34 +99,13 @@ def _checkout(upstream: Upstream, folder: Path, where: str) -> dict[str, Any]:
 
 
 def tree_sha256(folder: Path) -> str:
-    """sha256 over the relative paths and contents of a folder's files, through symlinks.
-
-    A folder reached twice through links (a cycle) is walked once.
-    """
-    digest = hashlib.sha256()
-    seen: set[str] = set()
-    files: list[tuple[str, Path]] = []
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            dirs[:] = []
-            continue
-        seen.add(real)
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        for name in names:
-            if not name.endswith(_SKIP_SUFFIXES):
-                path = Path(root) / name
-                files.append((path.relative_to(folder).as_posix(), path))
-    for rel, path in sorted(files):
-        digest.update(rel.encode() + b"\0")
-        try:
-            with path.open("rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:  # a dangling link: its absence is part of the identity
-            digest.update(b"<unreadable>")
-        digest.update(b"\0")
-    return digest.hexdigest()
+    """sha256 over a checkout's files (version control and caches left out), through symlinks."""
+    files = treehash.walk(
+        folder,
+        keep_dir=lambda d: d not in _SKIP_DIRS,
+        keep_file=lambda path, _rel: not path.name.endswith(_SKIP_SUFFIXES),
+    )
+    return treehash.sha256_files(folder, files)
 
 
 def _git(folder: Path) -> dict[str, Any]:
