@@ -80,6 +80,7 @@ RUN_KEYS = (
     "kit",
     "cwd",
     "seed_startup",
+    "seedless",
 )
 #: ``run.cwd``: where a run starts, the paper folder (default) or its own run folder.
 RUN_CWDS = ("paper", "run_dir")

@@ -85,13 +85,25 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
     env = _env(ctx, m)
     cwd = m.choice("cwd", RUN_CWDS, default="paper")
     seed_startup = m.boolean("seed_startup", default=False)
+    seedless = m.boolean("seedless", default=False)
     if seed_startup is True and not (isinstance(command, tuple) and command[0] in PYTHONS):
         m.bad(
             "seed_startup",
             "seeds a python command at start-up; this run is not one",
             "remove it, or start the command with python",
         )
-    if MISSING in (entrypoint, command, metrics, resources, env, config, kit, cwd, seed_startup):
+    if MISSING in (
+        entrypoint,
+        command,
+        metrics,
+        resources,
+        env,
+        config,
+        kit,
+        cwd,
+        seed_startup,
+        seedless,
+    ):
         return None, defaults
     if isinstance(command, tuple):
         texts = [("command", a) for a in command]
@@ -99,7 +111,8 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
         if metrics is not None and metrics.path:
             texts.append(("metrics", metrics.path))
         _check_placeholders(m, texts, defaults.keys)
-        _check_seed_reaches(m, texts, seed_startup=seed_startup)
+        if not seedless:
+            _check_seed_reaches(m, texts, seed_startup=seed_startup)
     elif env:
         _check_placeholders(m, [(join("run.env", k), v) for k, v in env.items()], defaults.keys)
     return (
@@ -114,6 +127,7 @@ def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigD
             kit=kit,
             cwd=cwd,
             seed_startup=seed_startup,
+            seedless=bool(seedless),
             loc=ctx.loc(node.line),
         ),
         defaults,
@@ -208,7 +222,7 @@ def _check_seed_reaches(m: MapReader, texts: list[tuple[str, str]], *, seed_star
         "n copies of one run would pass for n seeds",
         'pass it: [python, train.py, --seed, "{seed}"]; or env: {SEED: "{seed}"} for a script '
         "that reads a variable; or seed_startup: true to seed python, numpy and torch "
-        "before the script starts",
+        "before the script starts; or seedless: true for a command with no randomness",
     )
 
 

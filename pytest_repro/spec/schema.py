@@ -120,6 +120,8 @@ class RunSpec:
     cwd: str = "paper"
     #: seed python, numpy and torch at interpreter start-up of a ``python`` command.
     seed_startup: bool = False
+    #: the command has no randomness: it takes no seed (every seed runs the same thing).
+    seedless: bool = False
     loc: Location
 
 

@@ -228,3 +228,24 @@ def test_an_entrypoint_starts_in_the_paper_folder_and_a_chdir_does_not_carry_ove
     pytester.runpytest(*args, *FAST).assert_outcomes(passed=1)
     cwds = (folder / "cwds.log").read_text().splitlines()
     assert cwds == [str(folder)] * 3
+
+
+DETERMINISTIC = """\
+import argparse
+p = argparse.ArgumentParser()
+p.add_argument("--steps", type=int, default=200)
+a = p.parse_args()
+for step in range(10, a.steps + 1, 10):
+    print(f"step {step} | loss 0.100000 | acc 0.905000", flush=True)
+"""
+
+
+def test_a_command_declared_seedless_runs_and_its_copies_count_once(
+    pytester: pytest.Pytester,
+) -> None:
+    script_paper(pytester, run_extra="seedless: true", script=DETERMINISTIC)
+    pytester.runpytest("--repro-json=r.json", *FAST)
+    document = json.loads((pytester.path / "r.json").read_text())
+    (claim,) = document["papers"][0]["claims"]
+    assert claim["values"] == [0.905, 0.905, 0.905]
+    assert any("all 3 seeds gave" in note for note in claim["notes"])
