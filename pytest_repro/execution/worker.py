@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from pytest_repro.execution import processes, startup
 from pytest_repro.execution.context import RunContext
+from pytest_repro.execution.datacache import DataCache
 from pytest_repro.execution.evidence import after_run_evidence, reset_cuda_peak
 from pytest_repro.execution.protocol import Ready, Reply, SanityTask, Task
 from pytest_repro.vocab import RunStatus
@@ -65,6 +66,8 @@ class _WorkerState:
     def __init__(self) -> None:
         self.paper_dir: str | None = None
         self.upstream: tuple[str, ...] = ()
+        #: data loaded by earlier runs, handed on when nothing would differ.
+        self.data = DataCache()
 
     def enter_paper(self, paper_dir: str, upstream: tuple[str, ...] = ()) -> None:
         """Make ``paper_dir`` the import root, with none of its modules imported yet.
@@ -154,9 +157,9 @@ def _execute(
                 _prepare(task, state, evidence)
                 reset_cuda_peak()
                 if task.get("type") == "sanity":
-                    _run_sanity(cast(SanityTask, task), evidence)
+                    _run_sanity(cast(SanityTask, task), evidence, state.data)
                 elif task.get("entrypoint"):
-                    _call_entrypoint(task, evidence)
+                    _call_entrypoint(task, evidence, state.data)
                 else:
                     _run_command(task, evidence)
             except SystemExit as exc:
@@ -322,10 +325,12 @@ def _paper_function(task: Task, text: str) -> Any:
     return function
 
 
-def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
+def _call_entrypoint(task: Task, evidence: dict[str, Any], cache: DataCache) -> None:
     function = _paper_function(task, str(task["entrypoint"]))
     data_log: dict[str, Any] = {}
-    ctx = _context(task, data_log)
+    warm: list[str] = []
+    evidence["data_warm"] = warm
+    ctx = _context(task, data_log, cache, warm)
     evidence["data"] = data_log
     try:
         function(ctx)
@@ -334,12 +339,14 @@ def _call_entrypoint(task: Task, evidence: dict[str, Any]) -> None:
     evidence["points_logged"] = ctx.logged
 
 
-def _run_sanity(task: SanityTask, evidence: dict[str, Any]) -> None:
+def _run_sanity(task: SanityTask, evidence: dict[str, Any], cache: DataCache) -> None:
     """Call ``run.kit`` and run the check on what it returns (torch is imported here, not before)."""
     from pytest_repro.sanity.torch_checks import answer
 
     data_log: dict[str, Any] = {}
-    ctx = _context(task, data_log)
+    warm: list[str] = []
+    evidence["data_warm"] = warm
+    ctx = _context(task, data_log, cache, warm)
     evidence["data"] = data_log
     try:
         evidence["sanity"] = answer(task, _paper_function(task, task["kit"])(ctx), ctx.device)
@@ -347,7 +354,9 @@ def _run_sanity(task: SanityTask, evidence: dict[str, Any]) -> None:
         ctx.close()
 
 
-def _context(task: Task, data_log: dict[str, Any]) -> RunContext:
+def _context(
+    task: Task, data_log: dict[str, Any], cache: DataCache, warm_hits: list[str]
+) -> RunContext:
     return RunContext(
         seed=int(task["seed"]),
         config=task["config"],
@@ -356,11 +365,11 @@ def _context(task: Task, data_log: dict[str, Any]) -> RunContext:
         device=task.get("device", "cpu"),
         smoke=bool(task.get("smoke")),
         max_steps=task.get("max_steps"),
-        data_loader=_data_loader(task, data_log),
+        data_loader=_data_loader(task, data_log, cache, warm_hits),
     )
 
 
-def _data_loader(task: Task, log: dict[str, Any]) -> Any:
+def _data_loader(task: Task, log: dict[str, Any], warm: DataCache, warm_hits: list[str]) -> Any:
     sources = {s["name"]: s for s in task.get("data_sources") or ()}
     cache: dict[str, Any] = {}
 
@@ -372,13 +381,21 @@ def _data_loader(task: Task, log: dict[str, Any]) -> Any:
             raise KeyError(
                 f"ctx.data({name!r}): paper.yaml has no data source {name!r} (it has: {known})"
             )
-        from pytest_repro import data
-        from pytest_repro.spec.serial import data_source_from_json
 
-        value, fingerprint = data.load(
-            data_source_from_json(sources[name]), Path(task["paper_dir"])
-        )
-        log[name] = fingerprint.to_json()
+        def fresh() -> tuple[Any, dict[str, Any]]:
+            from pytest_repro import data
+            from pytest_repro.spec.serial import data_source_from_json
+
+            value, fingerprint = data.load(
+                data_source_from_json(sources[name]), Path(task["paper_dir"])
+            )
+            return value, fingerprint.to_json()
+
+        key = warm.key(sources[name], task["paper_dir"])
+        value, fingerprint, hit = warm.load(key, fresh)
+        log[name] = fingerprint
+        if hit:  # recorded beside the data: handed on from an earlier run of this worker
+            warm_hits.append(name)
         cache[name] = value
         return value
 
