@@ -37,8 +37,15 @@ class _Entry:
 
 
 def rng_digest(state: Any) -> str:
-    """A digest of the global generators' state (python, numpy, torch)."""
-    return hashlib.sha256(pickle.dumps(state, protocol=4)).hexdigest()
+    """A digest of the global generators' state (python, numpy, torch).
+
+    Torch's states are hashed by their bytes: pickling a tensor is not deterministic.
+    """
+    digest = hashlib.sha256(pickle.dumps((state.python, state.numpy), protocol=4))
+    for tensor in [state.torch, *(state.torch_cuda or [])]:
+        if tensor is not None:
+            digest.update(bytes(tensor.cpu().numpy().tobytes()))
+    return digest.hexdigest()
 
 
 class DataCache:

@@ -72,3 +72,20 @@ def test_hugging_face_sources_are_not_kept() -> None:
     seed_everything(0, torch=False)
     _, _, hit = cache.load(None, loader(calls))
     assert not hit and len(calls) == 2
+
+
+def test_a_hit_holds_with_torch_loaded_and_restores_torchs_draws() -> None:
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    calls: list[int] = []
+    cache = DataCache()
+
+    def once() -> tuple[bool, float]:
+        seed_everything(5, torch=True)
+        _, _, hit = cache.load(cache.key(SOURCE, "/p"), loader(calls))
+        return hit, float(torch.rand(1))
+
+    first, second = once(), once()
+    assert (first[0], second[0]) == (False, True)
+    assert first[1] == second[1]
