@@ -151,6 +151,7 @@ class Planner:
         self._env: dict[tuple[tuple[str, ...], int], dict[str, Any]] = {}
         self._python: dict[Path, str] = {}
         self._upstream: dict[Path, dict[str, Any]] = {}
+        self._requests: dict[tuple[Any, ...], RunRequest] = {}
 
     def code(self, spec: PaperSpec) -> str:
         if spec.folder not in self._code:
@@ -210,7 +211,37 @@ class Planner:
         smoke: bool | None = None,
         max_steps: int | None = None,
     ) -> RunRequest:
-        """``max_steps`` overrides the smoke budget of a smoke run (a smoke stage's budget)."""
+        """``max_steps`` overrides the smoke budget of a smoke run (a smoke stage's budget).
+
+        The same arguments give the same request (claims sharing runs ask many times)."""
+        memo = (
+            id(spec),
+            spec.file,
+            variant.name,
+            dumps(dict(variant.overrides)),
+            seed,
+            force,
+            purpose,
+            smoke,
+            max_steps,
+        )
+        if memo not in self._requests:
+            self._requests[memo] = self._request(
+                spec, variant, seed, force=force, purpose=purpose, smoke=smoke, max_steps=max_steps
+            )
+        return self._requests[memo]
+
+    def _request(
+        self,
+        spec: PaperSpec,
+        variant: Variant,
+        seed: int,
+        *,
+        force: bool,
+        purpose: str,
+        smoke: bool | None,
+        max_steps: int | None,
+    ) -> RunRequest:
         cfg = self.cfg
         smoke = cfg.smoke if smoke is None else smoke
         config = spec.resolve(variant)
