@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,12 @@ class Counters:
 
     def add(self, other: Mapping[str, Any]) -> None:
         """Add another process's counts (an xdist worker's, as a dict)."""
-        for name in ("reused", "executed", "failed", "waited", "reread"):
-            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
-        self.run_seconds += float(other.get("run_seconds", 0.0))
+        for f in fields(self):
+            setattr(
+                self,
+                f.name,
+                getattr(self, f.name) + type(getattr(self, f.name))(other.get(f.name, 0)),
+            )
 
 
 @dataclass(slots=True)

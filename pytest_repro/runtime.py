@@ -118,6 +118,7 @@ class Runtime:
                 readers=self.readers(),
                 session_start=self.session_start,
                 watch=self._progress_watch(),
+                history=self.paper_history,
             )
         return self._service
 
@@ -284,11 +285,7 @@ class Runtime:
         store = self._plan_store()
         keys = [r.cache_key for _, requests, _ in planned for r in requests]
         cached = store.get_many(keys) if store is not None and keys else {}
-        if spec.display not in self._history:
-            self._history[spec.display] = (
-                list(store.records(paper_path=spec.display)) if store is not None else []
-            )
-        history = self._history[spec.display]
+        history = self.paper_history(spec.display)
         return [
             ItemPlan(
                 item=name,
@@ -324,6 +321,14 @@ class Runtime:
         for counts in self.worker_counters:
             total.add(counts)
         return total
+
+    def paper_history(self, paper: str) -> list[RunRecord]:
+        """The runs the ledger held of ``paper`` when first asked this session (for the
+        forecast, plans and the heartbeat's estimates)."""
+        if paper not in self._history:
+            store = self._plan_store()
+            self._history[paper] = list(store.records(paper_path=paper)) if store else []
+        return self._history[paper]
 
     def memo_records(self) -> list[RunRecord]:
         """The runs this process obtained (recorded or not, e.g. under --repro-cache=off)."""

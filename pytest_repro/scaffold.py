@@ -13,13 +13,12 @@ from __future__ import annotations
 import ast
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ReproError
+from pytest_repro.execution.evidence import git
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,10 +45,10 @@ def _checkout(path: Path, paper_folder: Path) -> Found:
     folder = path.resolve()
     rel = os.path.relpath(folder, paper_folder.resolve())
     block = {"path": Path(rel).as_posix()}
-    remote = _git(folder, "remote", "get-url", "origin")
+    remote = git(folder, "remote", "get-url", "origin")
     if remote:
         block["repo"] = remote
-    head = _git(folder, "rev-parse", "HEAD")
+    head = git(folder, "rev-parse", "HEAD")
     if head:
         block["commit"] = head
     licence = _licence(folder)
@@ -180,19 +179,6 @@ def _project_url(urls: list[str]) -> str | None:
         if label.strip().lower() in ("source", "repository", "code", "homepage"):
             return url.strip()
     return None
-
-
-def _git(folder: Path, *args: str) -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        out = subprocess.run(
-            [git, "-C", str(folder), *args], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _slug(name: str) -> str:

@@ -71,26 +71,27 @@ def after_run_evidence(task: Task) -> dict[str, Any]:
     return out
 
 
+def git(folder: Path, *args: str) -> str | None:
+    """``git args`` run in ``folder``: its output, stripped; None without git or on an error."""
+    program = shutil.which("git")
+    if program is None:
+        return None
+    try:
+        out = subprocess.run(
+            [program, *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
 def git_info(folder: Path) -> dict[str, Any]:
     """Commit and dirty flags of the repository holding ``folder`` (``available: False`` without git)."""
-    git = shutil.which("git")
-    if git is None:
-        return {"available": False}
-
-    def run(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                [git, *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = run("rev-parse", "HEAD")
+    commit = git(folder, "rev-parse", "HEAD")
     if commit is None:
         return {"available": False}
-    status = run("status", "--porcelain", "--untracked-files=normal", "--", ".")
-    repo_status = run("status", "--porcelain", "--untracked-files=no")
+    status = git(folder, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    repo_status = git(folder, "status", "--porcelain", "--untracked-files=no")
     return {
         "commit": commit,
         "paper_dirty": bool(status),
@@ -99,4 +100,4 @@ def git_info(folder: Path) -> dict[str, Any]:
     }
 
 
-__all__ = ["after_run_evidence", "cuda_max_allocated", "git_info", "reset_cuda_peak"]
+__all__ = ["after_run_evidence", "cuda_max_allocated", "git", "git_info", "reset_cuda_peak"]

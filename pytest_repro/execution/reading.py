@@ -12,7 +12,6 @@ and would have been a full run, so it is reported, not passed.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from pytest_repro.execution.readers import MetricReader, MetricsInput
 from pytest_repro.execution.worker import OUTPUT_FILE
 from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import terminal_line
-from pytest_repro.spec.schema import PaperSpec
+from pytest_repro.spec.schema import PaperSpec, placeholder_names
 
 #: The prefix of a run's error when the run itself succeeded but its metrics were unreadable.
 UNREAD = "its metrics could not be read"
@@ -179,17 +178,6 @@ def reread(
     )
 
 
-def _budget_names(request: RunRequest) -> set[str]:
-    texts = [*(request.spec.run.command or ()), *request.spec.run.env.values()]
-    names: set[str] = set()
-    for text in texts:
-        try:
-            names.update(name for _, name, _, _ in string.Formatter().parse(text) if name)
-        except ValueError:
-            continue
-    return names
-
-
 def budget_overrun(request: RunRequest, series: list[dict[str, Any]]) -> str | None:
     """Why a smoke run of a command ran past its budget, or None when it kept to it."""
     if not request.smoke or request.max_steps is None or not request.spec.run.command:
@@ -197,7 +185,8 @@ def budget_overrun(request: RunRequest, series: list[dict[str, Any]]) -> str | N
     budget = request.max_steps
     steps = [p["step"] for p in series if isinstance(p.get("step"), int)]
     epochs = [p["epoch"] for p in series if isinstance(p.get("epoch"), int)]
-    names = _budget_names(request)
+    run = request.spec.run
+    names = set().union(*map(placeholder_names, [*(run.command or ()), *run.env.values()]))
     given = [n for n in ("max_steps", "max_epochs") if n in names]
     past = ""
     if "max_epochs" in given and "max_steps" not in given:

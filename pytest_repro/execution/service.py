@@ -120,8 +120,10 @@ class RunService:
         readers: Mapping[str, MetricReader] = BUILTIN_READERS,
         session_start: float | None = None,
         watch: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
+        history: Callable[[str], Sequence[RunRecord]] | None = None,
     ) -> None:
-        """``watch``, when given, is entered while runs execute (the progress heartbeat)."""
+        """``watch``, when given, is entered while runs execute (the progress heartbeat);
+        ``history(paper)`` gives a paper's recorded runs, for the heartbeat's estimates."""
         self.cfg = cfg
         self.store = store
         self.executor = executor
@@ -139,7 +141,7 @@ class RunService:
         self._interrupted = False
         self.progress = Progress()
         self._watch = watch
-        self._history: dict[str, list[RunRecord]] = {}
+        self._paper_history = history
 
     # -- public --------------------------------------------------------------------------
     def obtain(self, requests: Sequence[RunRequest]) -> list[RunRecord]:
@@ -151,11 +153,11 @@ class RunService:
         missing = [r for r in _unique(requests) if not self._known(r)]
         reusable = [r for r in missing if not r.force and self.cfg.reuse and self.store is not None]
         if reusable and self.store is not None:
-            found = self.store.get_many([r.cache_key for r in reusable])
+            found = dict(self.store.get_many([r.cache_key for r in reusable]))
+            found.update(self._unread([r.cache_key for r in reusable if r.cache_key not in found]))
             for request in reusable:
-                record = found.get(request.cache_key) or self._unread(request)
-                if record is not None:
-                    self._reuse(request, record)
+                if request.cache_key in found:
+                    self._reuse(request, found[request.cache_key])
         missing = [r for r in missing if not self._known(r)]
         mine, theirs = self._claim(missing)
         if mine or theirs:
@@ -169,14 +171,15 @@ class RunService:
     def close(self) -> None:
         self.executor.close()
 
-    def _unread(self, request: RunRequest) -> RunRecord | None:
-        """The newest run of ``request`` that finished but whose metrics could not be read."""
-        if self.store is None:
-            return None
-        newest = None
-        for record in self.store.records(cache_keys=[request.cache_key], statuses=["failed"]):
+    def _unread(self, keys: list[str]) -> dict[str, RunRecord]:
+        """The newest run of each key that finished but whose metrics could not be read
+        (one query for all of them)."""
+        if self.store is None or not keys:
+            return {}
+        newest: dict[str, RunRecord] = {}
+        for record in self.store.records(cache_keys=keys, statuses=["failed"]):
             if (record.error or "").startswith(reading.UNREAD):
-                newest = record
+                newest[record.cache_key] = record  # records come in start order
         return newest
 
     def _reuse(self, request: RunRequest, record: RunRecord) -> RunRecord | None:
@@ -348,17 +351,14 @@ class RunService:
 
     def _estimate(self, request: RunRequest) -> float | None:
         """Seconds the run may take, from the paper's recorded runs (for the heartbeat)."""
-        if self.store is None:
+        if self._paper_history is None:
             return None
         from pytest_repro.forecast import estimate
 
-        paper = request.spec.display
-        if paper not in self._history:
-            try:
-                self._history[paper] = list(self.store.records(paper_path=paper, statuses=["ok"]))
-            except Exception:  # a heartbeat's estimate must never fail a run
-                self._history[paper] = []
-        return estimate(request, self._history[paper])
+        try:
+            return estimate(request, self._paper_history(request.spec.display))
+        except Exception:  # a heartbeat's estimate must never fail a run
+            return None
 
     @contextlib.contextmanager
     def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:

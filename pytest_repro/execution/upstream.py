@@ -15,13 +15,12 @@ whose HEAD is not the declared ``commit``.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ReproError
 from pytest_repro.execution import treehash
+from pytest_repro.execution.evidence import git
 from pytest_repro.spec.schema import PaperSpec, Upstream
 
 #: Not code of a checkout: version control, caches, what runs write.
@@ -109,27 +108,10 @@ def tree_sha256(folder: Path) -> str:
 
 
 def _git(folder: Path) -> dict[str, Any]:
-    git = shutil.which("git")
-    if git is None:
-        return {}
-
-    def run(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                [git, "-C", str(folder), *args],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    head = run("rev-parse", "HEAD")
+    head = git(folder, "rev-parse", "HEAD")
     if head is None:
         return {"git": False}
-    status = run("status", "--porcelain", "--untracked-files=normal") or ""
+    status = git(folder, "status", "--porcelain", "--untracked-files=normal") or ""
     changed = status.splitlines()
     return {"head": head, "dirty": bool(changed), "changed": changed[:20]}
 

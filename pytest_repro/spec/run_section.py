@@ -35,7 +35,7 @@ from pytest_repro.spec.keys import (
     RUN_KEYS,
 )
 from pytest_repro.spec.metrics_section import build_metrics
-from pytest_repro.spec.schema import Resources, RunSpec
+from pytest_repro.spec.schema import Resources, RunSpec, placeholder_names
 
 
 def build_run(ctx: SpecContext, top: MapReader) -> tuple[RunSpec | None, ConfigDefaults]:
@@ -198,14 +198,6 @@ def _command(m: MapReader) -> Any:
     return argv
 
 
-def _names(text: str) -> set[str]:
-    """The placeholder names in ``text`` (none when it does not parse; that is reported elsewhere)."""
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-    except ValueError:
-        return set()
-
-
 def _check_seed_reaches(m: MapReader, texts: list[tuple[str, str]], *, seed_startup: bool) -> None:
     """A command must receive its seed; otherwise every seed runs the same thing.
 
@@ -214,7 +206,7 @@ def _check_seed_reaches(m: MapReader, texts: list[tuple[str, str]], *, seed_star
     own: nothing here can tell whether the script reads it, so the spec says so with
     ``env: {MY_SEED: "{seed}"}`` or ``seed_startup``.
     """
-    if seed_startup or any("seed" in _names(text) for _, text in texts):
+    if seed_startup or any("seed" in placeholder_names(text) for _, text in texts):
         return
     m.bad(
         "command",

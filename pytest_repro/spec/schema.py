@@ -8,6 +8,7 @@ these from a file.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,6 +336,15 @@ class Claim:
             return self.compare
         assert self.variant is not None
         return (self.variant,)
+
+
+def placeholder_names(text: str) -> set[str]:
+    """The ``{name}`` placeholders of a command argument, an env value or a path
+    (none when ``text`` does not parse; the spec loader reports that)."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    except ValueError:
+        return set()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -119,15 +119,13 @@ def test_expect_shortfall_covers_a_gap_below_the_paper(
 def test_expect_shortfall_never_covers_an_excess(
     pytester: pytest.Pytester, make_paper: MakePaper
 ) -> None:
-    # a two-sided claim far above the paper: a disagreement on the excess side
+    # far above the paper: exceeded, which the shortfall never covers (XPASS, not xfail)
     extra = SHORT + "    better: higher\n"
     make_paper(claims=shape_claim("{epoch: 5}", paper=0.5, extra=extra), header=HEADER)
     outcome = pytester.runpytest(*FAST)
-    verdict = result(pytester)["verdict"]
-    if verdict == "exceeded":  # better: higher reads far above as exceeded: it passes, never xfails
-        outcome.assert_outcomes(xpassed=1)
-    else:
-        outcome.assert_outcomes(failed=1)
+    assert result(pytester)["verdict"] == "exceeded"
+    assert result(pytester)["expected"] is False
+    outcome.assert_outcomes(xpassed=1)
 
 
 def test_expect_shortfall_needs_a_direction(
