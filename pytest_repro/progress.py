@@ -4,9 +4,8 @@ Real runs take hours and a test item waits for all of them in silence. While a c
 runs execute, a :class:`Ticker` prints a heartbeat every few seconds (``--repro-progress``,
 10 s by default; ``off`` turns it off), one line per run in flight::
 
-    repro 14:02:31 | 2 running, 1 done, 3 to go
-      2011.14439 [lr=0.01] seed 0: epoch 7/30, 41 s, ~2 m 10 s left
-      2011.14439 [lr=0.01] seed 1: epoch 6/30, 40 s
+    repro 14:48:31 | 1 running, 71 done, 0 to go
+      2011.14439 [cnn] seed 2: step 3750/6000, 16 s
 
 How far a run got is read from what it already writes, so any executor works and
 nothing is sent per ``ctx.log``: the last point of its ``repro-metrics.jsonl``, or, for a
