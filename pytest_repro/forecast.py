@@ -8,7 +8,9 @@ A run to execute is explained against the most similar recorded run of the same 
 seed and purpose (fewest differing top-level key fields): ``config changed: lr 0.01 →
 0.02``, ``code changed``, ``environment changed: torch 2.1 → 2.3``, ``never run`` when
 nothing similar exists. Its compute is estimated from the wall time of the most similar
-recorded run of the same config, else the median of the paper's recorded runs::
+recorded run of the same config; else extrapolated from the smoke stages of that config
+(their wall times against the step or epoch each reached, out to the point the claims
+read); else the median of the paper's recorded runs::
 
     runs = plan_runs(requests, cached=store.get_many(keys), history=records, reuse=True)
     line = forecast_line(summarize([ItemPlan(item="acc", paper="papers/p1", runs=runs)], workers=2))
@@ -65,6 +67,8 @@ class PlannedRun:
     what: str
     reason: str | None = None
     estimate: float | None = None
+    #: where the estimate comes from: ``recorded`` runs or ``smoke`` stages.
+    basis: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +76,7 @@ class PlannedRun:
             "what": self.what,
             "reason": self.reason,
             "estimate": self.estimate,
+            "basis": self.basis,
         }
 
     @classmethod
@@ -82,7 +87,16 @@ class PlannedRun:
             what=str(data["what"]),
             reason=None if data.get("reason") is None else str(data["reason"]),
             estimate=None if estimate is None else float(estimate),
+            basis=None if data.get("basis") is None else str(data["basis"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How far a full run must get: the largest epoch or step its claims read."""
+
+    axis: str
+    value: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,26 +288,88 @@ def _same_config(request: Planned, finished: Sequence[RunRecord]) -> RunRecord |
     return None
 
 
+def _reached(record: RunRecord, axis: str) -> int | None:
+    values = [p[axis] for p in record.series if isinstance(p.get(axis), int)]
+    return max(values) if values else None
+
+
+def smoke_estimate(request: Planned, history: Sequence[RunRecord], reach: Reach) -> float | None:
+    """Seconds a full run may take, from the smoke stages of its config, or None.
+
+    Each finished smoke stage of the same config is a point (the ``reach.axis`` value it
+    reached, its wall time); the newest stage of each budget counts. Two points give a
+    fixed cost and a cost per epoch (or step), extrapolated to ``reach.value``; one gives
+    the cost per unit alone (start-up included, so it errs long). Stages that reached no
+    point of the axis (a forward pass) tell nothing and are left out."""
+    config = request.key_fields.get("config")
+    points: dict[Any, tuple[int, float]] = {}
+    for record in history:
+        fields = recorded_fields(record)
+        if fields is None or not record.ok or record.wall_time <= 0:
+            continue
+        if (
+            not str(fields.get("purpose", "")).startswith("smoke:")
+            or fields.get("config") != config
+        ):
+            continue
+        reached = _reached(record, reach.axis)
+        if reached is not None and reached > 0:
+            points[fields.get("max_steps")] = (reached, record.wall_time)
+    if not points:
+        return None
+    ordered = sorted(points.values())
+    (a1, t1), (a2, t2) = ordered[0], ordered[-1]
+    if a2 == a1:
+        return max(t for _, t in ordered) * reach.value / a2
+    rate = max(0.0, (t2 - t1) / (a2 - a1))
+    return max(t1, t2 + rate * (reach.value - a2))
+
+
 def plan_runs(
     requests: Sequence[Planned],
     *,
     cached: Mapping[str, RunRecord],
     history: Sequence[RunRecord],
     reuse: bool = True,
+    reach: Mapping[str, Reach] | None = None,
 ) -> tuple[PlannedRun, ...]:
-    """One :class:`PlannedRun` per distinct request, in order."""
+    """One :class:`PlannedRun` per distinct request, in order. ``reach``: per cache key,
+    how far the run must get, for estimates from smoke stages."""
     out: dict[str, PlannedRun] = {}
     for request in requests:
         if request.cache_key in out:
             continue
         reason = why(request, cached=cached, history=history, reuse=reuse)
+        seconds, basis = (
+            (None, None)
+            if reason is None
+            else _estimate_with_basis(request, history, (reach or {}).get(request.cache_key))
+        )
         out[request.cache_key] = PlannedRun(
             key=request.cache_key,
             what=plain(request.label),
             reason=reason,
-            estimate=None if reason is None else estimate(request, history),
+            estimate=seconds,
+            basis=basis,
         )
     return tuple(out.values())
+
+
+def _estimate_with_basis(
+    request: Planned, history: Sequence[RunRecord], reach: Reach | None
+) -> tuple[float | None, str | None]:
+    finished = _finished(history)
+    same = most_similar(request.key_fields, finished, same_config=True) or _same_config(
+        request, finished
+    )
+    if same is not None:
+        return same.wall_time, "recorded"
+    if reach is not None:
+        seconds = smoke_estimate(request, finished, reach)
+        if seconds is not None:
+            return seconds, "smoke"
+    seconds = estimate(request, history)
+    return seconds, None if seconds is None else "recorded"
 
 
 # -- the forecast -----------------------------------------------------------------------------
@@ -309,6 +385,8 @@ class Forecast:
     workers: int
     unknown: int
     up_to: bool = False
+    #: runs whose estimate is extrapolated from smoke stages.
+    from_smoke: int = 0
 
 
 def summarize(plans: Iterable[ItemPlan], *, workers: int) -> Forecast:
@@ -330,6 +408,7 @@ def summarize(plans: Iterable[ItemPlan], *, workers: int) -> Forecast:
         workers=max(1, workers),
         unknown=len(to_run) - len(known),
         up_to=up_to,
+        from_smoke=sum(1 for r in to_run if r.basis == "smoke"),
     )
 
 
@@ -363,7 +442,13 @@ def forecast_line(forecast: Forecast) -> str:
     tail = (
         f"; {duration(f.compute)} of compute, {duration(f.wall)} on {plural(f.workers, 'worker')}"
     )
-    note = "estimated from recorded runs"
+    known = f.to_run - f.unknown
+    if f.from_smoke == known:
+        note = "estimated from smoke stages"
+    elif f.from_smoke:
+        note = f"estimated from recorded runs, {f.from_smoke} from smoke stages"
+    else:
+        note = "estimated from recorded runs"
     if f.unknown:
         note += f"; {f.unknown} without an estimate"
     return f"{head}{tail} ({note})"
@@ -377,7 +462,10 @@ def plan_lines(plans: Sequence[ItemPlan]) -> list[str]:
         head = f"{plain(plan.paper)}::{plain(plan.item)}: {up}{len(plan.to_run)} to run, {len(plan.cached)} cached"
         lines.append(head)
         for run in plan.to_run:
-            cost = f" ({duration(run.estimate)})" if run.estimate is not None else ""
+            cost = ""
+            if run.estimate is not None:
+                source = ", from smoke stages" if run.basis == "smoke" else ""
+                cost = f" ({duration(run.estimate)}{source})"
             lines.append(f"    {plain(run.what)}: {plain(run.reason)}{cost}")
     return lines
 
@@ -389,6 +477,7 @@ __all__ = [
     "ItemPlan",
     "Planned",
     "PlannedRun",
+    "Reach",
     "describe_change",
     "duration",
     "estimate",
@@ -396,6 +485,7 @@ __all__ = [
     "most_similar",
     "plan_lines",
     "plan_runs",
+    "smoke_estimate",
     "summarize",
     "why",
 ]

@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     runtime = Runtime(config, cfg, session_start=start)
     if workerinput is None and config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistController(start, runtime), "repro-xdist")
+        config.pluginmanager.register(XdistController(start, runtime, config), "repro-xdist")
     config.stash[RUNTIME_KEY] = runtime
     from pytest_repro import fixtures
 
@@ -172,12 +172,31 @@ class XdistController:
     """Hands controller facts to xdist workers through ``workerinput``, and takes their
     run counts back through ``workeroutput`` so the summary counts every worker's runs."""
 
-    def __init__(self, session_start: float, runtime: Any) -> None:
+    def __init__(self, session_start: float, runtime: Any, config: pytest.Config) -> None:
         self.session_start = session_start
         self.runtime = runtime
+        self.config = config
+        self._forecast_shown = False
+        self._nodes = 0
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[SESSION_START_INPUT] = self.session_start
+        self._nodes += 1
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The session's forecast, as a serial session prints it at collection: the
+        controller collects nothing, so it plans the items the first worker collected."""
+        if self._forecast_shown or self.runtime.cfg.plan or self.config.option.collectonly:
+            return
+        self._forecast_shown = True
+        from pytest_repro.forecast_items import forecast_for_ids
+
+        line = forecast_for_ids(self.config, self.runtime, ids, processes=self._nodes)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if line is not None and reporter is not None:
+            from pytest_repro.report.escape import terminal_line
+
+            reporter.write_line(terminal_line(line))
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         counts = getattr(node, "workeroutput", {}).get(COUNTERS_OUTPUT)

@@ -98,23 +98,13 @@ class ReproReporter:
                 papers.setdefault(item.spec.file, []).append(item)
         if not papers:
             return []
-        from pytest_repro.errors import ReproError
-        from pytest_repro.forecast import forecast_line, summarize
-
-        plans: list[ItemPlan] = []
-        unplanned = 0
-        for group in papers.values():
-            whats = [i.claim if isinstance(i, ClaimItem) else i.check for i in group]
-            try:
-                plans.extend(self.runtime.plans(group[0].spec, whats))
-            except (ReproError, OSError):
-                unplanned += len(group)
-        line = forecast_line(summarize(plans, workers=self.cfg.workers))
-        if unplanned:
-            line += f" ({unplanned} item(s) could not be planned)"
         from pytest_repro.report.escape import terminal_line
 
-        return [terminal_line(line)]
+        groups = [
+            (group[0].spec, [i.claim if isinstance(i, ClaimItem) else i.check for i in group])
+            for group in papers.values()
+        ]
+        return [terminal_line(self.runtime.forecast(groups))]
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         from pytest_repro.config import describe

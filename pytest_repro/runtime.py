@@ -266,16 +266,23 @@ class Runtime:
 
         Raises :class:`~pytest_repro.errors.ReproError` when an item cannot be planned
         (data that cannot be fingerprinted, fewer GPUs than a run's key names)."""
-        from pytest_repro.forecast import ItemPlan, plan_runs
+        from pytest_repro.forecast import ItemPlan, Reach, plan_runs
         from pytest_repro.spec.schema import Claim
 
         planned: list[tuple[str, list[RunRequest], bool]] = []
+        reach: dict[str, Reach] = {}
         for item in items:
             if isinstance(item, Claim):
                 from pytest_repro.evaluate import Evaluator
 
                 requests, up_to = Evaluator(self.cfg, self.planner, _no_runs).requests(spec, item)
                 planned.append((item.id, requests, up_to))
+                at = item.at
+                if at.value is not None and not at.final and at.first_metric is None:
+                    for r in requests:
+                        old = reach.get(r.cache_key)
+                        if old is None or (old.axis == at.axis and old.value < at.value):
+                            reach[r.cache_key] = Reach(axis=at.axis, value=at.value)
             else:
                 from pytest_repro.sanity import check_requests
 
@@ -290,11 +297,36 @@ class Runtime:
             ItemPlan(
                 item=name,
                 paper=spec.display,
-                runs=plan_runs(requests, cached=cached, history=history, reuse=self.cfg.reuse),
+                runs=plan_runs(
+                    requests, cached=cached, history=history, reuse=self.cfg.reuse, reach=reach
+                ),
                 up_to=up_to,
             )
             for name, requests, up_to in planned
         ]
+
+    def forecast(
+        self,
+        papers: Sequence[tuple[PaperSpec, Sequence[Claim | SanityCheck]]],
+        *,
+        processes: int = 1,
+    ) -> str:
+        """The session's one-line forecast over these papers' items (nothing executes);
+        ``processes``: xdist workers sharing the runs, each with ``--repro-workers``."""
+        from pytest_repro.errors import ReproError
+        from pytest_repro.forecast import forecast_line, summarize
+
+        plans: list[ItemPlan] = []
+        unplanned = 0
+        for spec, whats in papers:
+            try:
+                plans.extend(self.plans(spec, whats))
+            except (ReproError, OSError):
+                unplanned += len(whats)
+        line = forecast_line(summarize(plans, workers=self.cfg.workers * max(1, processes)))
+        if unplanned:
+            line += f" ({unplanned} item(s) could not be planned)"
+        return line
 
     def _plan_store(self) -> RunStore | None:
         """The ledger to look runs up in; a ledger that does not exist yet is not created."""

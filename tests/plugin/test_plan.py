@@ -174,3 +174,55 @@ def test_the_plan_flag_is_also_an_environment_variable(
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*= reproduction plan =*"])
     assert calls(folder) == 0
+
+
+SLOW_EPOCHS = """\
+import time
+def run(ctx):
+    for epoch in range(1, ctx.config["epochs"] + 1):
+        time.sleep(0.02)
+        ctx.log(epoch=epoch, acc=0.9 + 0.001 * (ctx.seed - 1))
+        if ctx.budget_spent(epoch):
+            return
+"""
+
+
+def test_after_a_smoke_session_the_plan_estimates_full_runs_from_the_smoke_stages(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    folder = make_paper(train=SLOW_EPOCHS, claims=claim().replace("{epoch: 5}", "{epoch: 100}"))
+    edit(folder, "epochs: 5", "epochs: 100")
+    pytester.runpytest("--repro-smoke", "--repro-smoke-steps=10", *FAST).assert_outcomes(passed=1)
+    result = pytester.runpytest(*PLAN)
+    # 1 epoch and 10 epochs of 20 ms each: about 2 s to epoch 100 per run
+    result.stdout.fnmatch_lines(
+        [
+            "    p1 [[]defaults[]] seed 0: never run (~* s, from smoke stages)",
+            "repro plan: 3 runs, 0 cached, 3 to run; ~* s of compute, ~* s on 1 worker"
+            " (estimated from smoke stages)",
+        ]
+    )
+    seconds = [
+        int(line.split("(~")[1].split(" s")[0])
+        for line in result.outlines
+        if "from smoke stages)" in line and "seed" in line
+    ]
+    assert len(seconds) == 3
+    assert all(2 <= s <= 10 for s in seconds), seconds
+
+
+def test_under_xdist_the_session_starts_with_the_forecast_as_a_serial_session_does(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    pytest.importorskip("xdist")
+    make_paper(claims=claim("a") + claim("b", extra="config: {base: 0.9001}"))
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    first.assert_outcomes(passed=2)
+    first.stdout.fnmatch_lines(["repro plan: 6 runs, 0 cached, 6 to run; no estimate*"])
+    edit(pytester.path / "papers" / "p1", "base: 0.9001", "base: 0.9002")
+    again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    again.assert_outcomes(passed=2)
+    again.stdout.fnmatch_lines(
+        ["repro plan: 6 runs, 3 cached, 3 to run; ~* s of compute, ~* s on 2 workers*"]
+    )
+    assert again.stdout.str().count("repro plan:") == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pytest_repro.forecast import (
@@ -208,3 +208,52 @@ def test_an_item_plan_survives_its_json_round_trip() -> None:
         runs=(PlannedRun(key="k", what="w", reason=NEVER_RUN, estimate=1.5),),
     )
     assert ItemPlan.from_json(plan.to_json()) == plan
+
+
+# -- estimates from smoke stages -----------------------------------------------------------
+def smoke_record(budget: int, reached: int, wall: float, **changes: Any) -> RunRecord:
+    key_fields = fields(purpose=f"smoke:{budget} steps", max_steps=budget, **changes)
+    base = record(f"smoke{budget}", key_fields, wall=wall)
+    series = tuple({"epoch": e, "acc": 0.5} for e in range(1, reached + 1))
+    return replace(base, series=series, smoke=True)
+
+
+def test_two_smoke_stages_give_a_fixed_cost_and_a_cost_per_epoch_out_to_the_claims_epoch() -> None:
+    from pytest_repro.forecast import Reach, smoke_estimate
+
+    # 1 epoch in 3 s, 20 epochs in 41 s: 2 s per epoch after a 1 s start.
+    history = [smoke_record(1, 1, 3.0), smoke_record(20, 20, 41.0)]
+    request = Request("k", fields())
+    assert smoke_estimate(request, history, Reach("epoch", 100)) == 201.0
+    # one stage: its cost per epoch, start-up included (errs long)
+    assert smoke_estimate(request, history[:1], Reach("epoch", 100)) == 300.0
+    # a stage of another config, or of another axis, tells nothing
+    other = [smoke_record(1, 1, 3.0, config={"lr": 0.5})]
+    assert smoke_estimate(request, other, Reach("epoch", 100)) is None
+    assert smoke_estimate(request, history, Reach("step", 100)) is None
+
+
+def test_a_plan_uses_a_recorded_full_run_first_then_smoke_stages_and_says_which() -> None:
+    from pytest_repro.forecast import Reach
+
+    smoke = [smoke_record(1, 1, 3.0), smoke_record(20, 20, 41.0)]
+    request = Request("k", fields())
+    (run,) = plan_runs([request], cached={}, history=smoke, reach={"k": Reach("epoch", 100)})
+    assert (run.estimate, run.basis) == (201.0, "smoke")
+    full = record("old", fields(seed=1), wall=150.0)  # another seed of the same config
+    (run,) = plan_runs(
+        [request], cached={}, history=[*smoke, full], reach={"k": Reach("epoch", 100)}
+    )
+    assert (run.estimate, run.basis) == (150.0, "recorded")
+    plan = ItemPlan(
+        item="acc",
+        paper="papers/p1",
+        runs=(
+            PlannedRun(key="k", what="p1 seed 0", reason=NEVER_RUN, estimate=201.0, basis="smoke"),
+        ),
+    )
+    assert plan_lines([plan])[1] == "    p1 seed 0: never run (~3 min, from smoke stages)"
+    assert forecast_line(summarize([plan], workers=1)).endswith(
+        "~3 min of compute, ~3 min on 1 worker (estimated from smoke stages)"
+    )
+    assert PlannedRun.from_json(plan.runs[0].to_json()) == plan.runs[0]
