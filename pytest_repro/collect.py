@@ -183,7 +183,9 @@ class ClaimItem(ReproItem):
             low, high = result.interval
             self.user_properties.append(("repro.interval", f"[{low:.6g}, {high:.6g}]"))
         settle(
-            result, claim_block(result, rerun=self.rerun_command()), self.runtime.cfg.inconclusive
+            result,
+            lambda: claim_block(result, rerun=self.rerun_command()),
+            self.runtime.cfg.inconclusive,
         )
 
     def rerun_command(self) -> str:

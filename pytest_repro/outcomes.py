@@ -7,6 +7,7 @@ What each verdict means for pytest is decided by :data:`pytest_repro.vocab.VERDI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -67,8 +68,11 @@ def expected_exception(expect: str) -> type[ClaimOutcome]:
     return _RAISES[expect]
 
 
-def settle(result: ClaimResult, block: str, inconclusive: InconclusivePolicy) -> None:
-    """Return for a passing verdict, skip or raise for the others."""
+def settle(
+    result: ClaimResult, block: str | Callable[[], str], inconclusive: InconclusivePolicy
+) -> None:
+    """Return for a passing verdict, skip or raise for the others. ``block``, the failure
+    text, may be a function: it is then written only for a verdict that raises."""
     what = meaning(result.verdict)
     if what.pytest == "passed":
         return
@@ -76,9 +80,10 @@ def settle(result: ClaimResult, block: str, inconclusive: InconclusivePolicy) ->
         pytest.skip(result.label)
     if what.pytest == "fail-or-skip" and inconclusive == "skip":
         pytest.skip(result.label)
+    text = block() if callable(block) else block
     if result.expect == "shortfall" and result.expected:
-        raise Shortfall(result, block)  # what the item's xfail mark waits for
-    raise _RAISES.get(result.verdict, ClaimError)(result, block)
+        raise Shortfall(result, text)  # what the item's xfail mark waits for
+    raise _RAISES.get(result.verdict, ClaimError)(result, text)
 
 
 __all__ = [

@@ -153,7 +153,7 @@ def pytest_runtest_makereport(
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
         setattr(report, RESULT_ATTR, result.to_json())
-        if item.config.pluginmanager.hasplugin("html"):
+        if getattr(item.config.option, "htmlpath", None):  # pytest-html writes a report
             from pytest_repro.report.html import claim_extra
 
             report.extras = [*getattr(report, "extras", []), claim_extra(result)]  # type: ignore[attr-defined]

@@ -56,7 +56,22 @@ def load_spec(
         ) from None
     except OSError as exc:
         raise SpecError([Problem(shown, 0, "", f"cannot be read: {exc.strerror}")]) from None
-    return load_spec_text(text, path=path, display=shown, metric_formats=metric_formats)
+    key = (str(path), shown, text)
+    known = _LOADED.get(key)
+    if known is not None and (metric_formats is None or known[0] == metric_formats):
+        return known[1]
+    spec = load_spec_text(text, path=path, display=shown, metric_formats=metric_formats)
+    if len(_LOADED) >= _KEEP:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[key] = (metric_formats, spec)
+    return spec
+
+
+#: Specs loaded in this process, by path, display and text: a paper read at collection is
+#: not parsed again to write its report. A spec is immutable; a changed file is a new key.
+#: An entry validated against plugin formats also answers a lookup that accepts any (None).
+_LOADED: dict[tuple[str, str, str], tuple[tuple[str, ...] | None, PaperSpec]] = {}
+_KEEP = 64
 
 
 def load_spec_text(
