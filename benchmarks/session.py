@@ -11,12 +11,18 @@ the ratios: a shared machine is noisy):
 * the time from starting pytest to the first run starting, in a cold session;
 * the per-run cost of a numpy-only paper's runs beyond the run itself (its wall time in
   the ledger against the session's), and whether its workers loaded torch.
+
+Python writes its bytecode cache as usual in these sessions (``PYTHONDONTWRITEBYTECODE``
+is removed from their environment); ``--no-bytecode-cache`` keeps it set, as some
+containers do, where every session compiles each module it imports (pytest's assertion
+rewriting included) and both sides pay about a second more.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -42,6 +48,9 @@ CLAIM = (
 )
 
 
+ENV = dict(os.environ)
+
+
 def session(root: Path, *args: str) -> float:
     started = time.perf_counter()
     subprocess.run(
@@ -49,6 +58,7 @@ def session(root: Path, *args: str) -> float:
         cwd=root,
         check=False,
         capture_output=True,
+        env=ENV,
     )
     return time.perf_counter() - started
 
@@ -79,7 +89,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--claims", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE as the environment sets it",
+    )
     args = parser.parse_args()
+    if not args.no_bytecode_cache:
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    cache = "off" if ENV.get("PYTHONDONTWRITEBYTECODE") else "on"
+    print(f"bytecode cache: {cache}")
     med = statistics.median
     with tempfile.TemporaryDirectory() as tmp:
         big, small, tests = Path(tmp) / "big", Path(tmp) / "small", Path(tmp) / "plain"

@@ -67,6 +67,8 @@ class ReproConfig:
     plan: bool = False
     #: seconds between progress heartbeats while runs execute (``--repro-progress``); 0: none.
     progress: float = 10.0
+    #: ``--repro-shard=I/N``: run only shard I (1-based) of N; None: everything.
+    shard: tuple[int, int] | None = None
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -174,6 +176,12 @@ OPTIONS: tuple[_Option, ...] = (
         "progress",
         "while runs execute, print what is in flight every N seconds (default 10), or off",
         metavar="SECONDS",
+    ),
+    _Option(
+        "shard",
+        "run only shard I of N (e.g. 2/4, for a CI matrix): claims that share runs stay "
+        "together, and shards are balanced by the compute recorded runs forecast",
+        metavar="I/N",
     ),
     _Option(
         "seed",
@@ -285,6 +293,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
             raise pytest.UsageError(f"{origin}={results!r}: use write or off")
         values["results"] = results == "write"
     number("timeout", "timeout", _duration, "a duration such as 90s, 30m or 2h")
+    number("shard", "shard", _shard, "I/N with 1 <= I <= N, such as 2/4")
     progress, origin = raw("progress")
     if progress is not None:
         text = str(progress).strip().lower()
@@ -379,6 +388,14 @@ def _seed(value: Any) -> int | None:
     return number if 0 <= number < 2**32 else None
 
 
+def _shard(value: Any) -> tuple[int, int] | None:
+    index, sep, count = str(value).strip().partition("/")
+    i, n = _positive_int(index), _positive_int(count)
+    if not sep or i is None or n is None or i > n:
+        return None
+    return i, n
+
+
 def _positive_int(value: Any) -> int | None:
     try:
         number = int(str(value))
@@ -417,6 +434,8 @@ def describe(cfg: ReproConfig) -> str:
         parts.append("in-process")
     if cfg.plan:
         parts.append("plan only (nothing executes)")
+    if cfg.shard:
+        parts.append(f"shard {cfg.shard[0]}/{cfg.shard[1]}")
     return ", ".join(parts)
 
 

@@ -109,6 +109,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PaperFile 
     return None
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """``--repro-shard=I/N``: keep this shard's items (after ``-k``/``-m`` selection)."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is None or runtime.cfg.shard is None or not items:
+        return
+    from pytest_repro.shard_items import shard_items
+
+    kept, dropped = shard_items(runtime, items, runtime.cfg.shard)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Before the first claim: the working folder must be usable, or the session stops here."""
     runtime = session.config.stash.get(RUNTIME_KEY, None)
