@@ -322,7 +322,10 @@ class Evaluator:
         paper = claim.paper
         if paper.spread is not None and paper.spread_kind is not None and paper.seeds:
             spread = stats.PaperSpread(
-                value=paper.spread, kind=paper.spread_kind, seeds=paper.seeds
+                value=paper.spread,
+                kind=paper.spread_kind,
+                seeds=paper.seeds,
+                ci_method=paper.ci_method,
             )
         absolute = stats.AbsoluteQuestion(
             paper=paper.value,
@@ -337,6 +340,10 @@ class Evaluator:
             seeds=seeds,
             rng=rng,
             bounds=_bounds(claim.unit, paper.value),
+            failed_below=claim.failed_below,
+            about=claim.about,
+            deterministic=claim.deterministic,
+            test_examples=claim.test_examples,
         )
         return stats.answer_absolute(only.values, absolute, schedule=schedule)
 

@@ -15,6 +15,8 @@ from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, join
 from pytest_repro.spec.keys import (
+    ABOUT_CHOICES,
+    CI_METHODS,
     CLAIM_KEYS,
     COMPARE_KEYS,
     ID_PATTERN,
@@ -86,7 +88,12 @@ def _claim(
     if id_node is not None and id_node.kind == "scalar" and id_node.raw:
         field = f"claims[{id_node.raw}]"
     c = MapReader(
-        ctx.ck, node, field, allowed=CLAIM_KEYS, required=REQUIRED_CLAIM_KEYS, what="a claim"
+        ctx.ck,
+        node,
+        field,
+        allowed=CLAIM_KEYS,
+        required=REQUIRED_CLAIM_KEYS,
+        what="a claim",
     )
     claim_id = c.string("id", allow_number=True)
     if isinstance(claim_id, str) and not ID_PATTERN.match(claim_id):
@@ -184,6 +191,22 @@ def _claim(
         "disagreement", exclusive_minimum=1.0, meaning=" (a multiple of the tolerance)"
     )
     c.string("notes")
+    failed_below = c.number("failed_below")
+    about = c.choice("about", ABOUT_CHOICES, default="mean")
+    deterministic = c.boolean("deterministic", default=False)
+    test_examples = c.integer("test_examples", minimum=1)
+    if c.has("test_examples") and not deterministic:
+        c.bad(
+            "test_examples",
+            "is used only by a deterministic claim",
+            "add deterministic: true, or remove test_examples",
+        )
+    if (c.has("failed_below") or c.has("about")) and comparative:
+        c.bad(
+            "about" if c.has("about") else "failed_below",
+            "failed seeds are handled for absolute claims only",
+            "remove it from this comparative claim",
+        )
     if interval == "hierarchical" and isinstance(at, At) and not at.point:
         c.bad(
             "interval",
@@ -199,6 +222,10 @@ def _claim(
         return None
     locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}
     return Claim(
+        failed_below=failed_below,
+        about=about,
+        deterministic=bool(deterministic),
+        test_examples=test_examples,
         id=claim_id,
         text=text,
         source=source,
@@ -340,10 +367,19 @@ def _paper_value(ctx: SpecContext, c: MapReader) -> Any:
         return p.bad(kinds[1], "give one spread: sd, se or ci95", "keep the one the paper reports")
     spread: Any = None
     spread_kind: Any = None
+    ci_method: Any = "t"
     seeds = p.integer("seeds", minimum=2)
     if kinds:
         spread_kind = kinds[0]
-        spread = p.number(spread_kind, minimum=0.0)
+        ci_node = p.raw("ci95")
+        if spread_kind == "ci95" and ci_node is not None and ci_node.kind == "map":
+            ci = MapReader(
+                ctx.ck, ci_node, p.field("ci95"), allowed=("value", "method"), required=("value",)
+            )
+            spread = ci.number("value", minimum=0.0)
+            ci_method = ci.choice("method", CI_METHODS, default="t")
+        else:
+            spread = p.number(spread_kind, minimum=0.0)
         if not p.has("seeds"):
             p.bad(
                 "seeds",
@@ -356,10 +392,15 @@ def _paper_value(ctx: SpecContext, c: MapReader) -> Any:
             "paper seeds only matter with a spread",
             "add sd:, se: or ci95:, or remove seeds:",
         )
-    if MISSING in (value, spread, seeds) or value is None:
+    if MISSING in (value, spread, seeds, ci_method) or value is None:
         return MISSING
     return PaperValue(
-        value=value, spread=spread, spread_kind=spread_kind, seeds=seeds, loc=c.loc("paper")
+        value=value,
+        spread=spread,
+        spread_kind=spread_kind,
+        seeds=seeds,
+        ci_method=ci_method,
+        loc=c.loc("paper"),
     )
 
 

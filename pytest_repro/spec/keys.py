@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
 
 __all__ = [
+    "ABOUT_CHOICES",
     "BUDGET_PLACEHOLDERS",
+    "CI_METHODS",
     "CLAIM_KEYS",
     "COMPARE_KEYS",
     "CONFIG_VALUE_KEYS",
@@ -123,7 +125,15 @@ CLAIM_KEYS = (
     "unit",
     "disagreement",
     "notes",
+    "failed_below",
+    "about",
+    "deterministic",
+    "test_examples",
 )
+#: ``about:``: the mean over all seeds, or over the seeds that did not fail.
+ABOUT_CHOICES = ("mean", "successful")
+#: ``paper: {ci95: {value, method}}``: how the paper's 95% interval was computed.
+CI_METHODS = ("t", "normal")
 #: The keys every claim must give.
 REQUIRED_CLAIM_KEYS = ("id", "text", "source", "metric", "at")
 PAPER_VALUE_KEYS = ("value", *SPREAD_KINDS, "seeds")

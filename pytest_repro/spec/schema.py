@@ -12,7 +12,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pytest_repro.vocab import (
     METHODS,
@@ -249,13 +249,15 @@ class PaperValue:
 
     ``spread_kind`` says what ``spread`` means: a standard deviation over the
     paper's ``seeds`` runs (``sd``), a standard error (``se``), or the half-width
-    of a 95% interval (``ci95``).
+    of a 95% interval (``ci95``); ``ci_method`` how that interval was computed
+    (``t``: a Student-t interval over the runs; ``normal``: 1.96 standard errors).
     """
 
     value: float
     spread: float | None = None
     spread_kind: SpreadKind | None = None
     seeds: int | None = None
+    ci_method: Literal["t", "normal"] = "t"
     loc: Location
 
 
@@ -324,6 +326,13 @@ class Claim:
     resolution: float | None = None
     unit: str | None = None  # "fraction" (shown as %), "percent", or a free suffix
     disagreement: float | None = None  # multiple of tolerance; None: the session default
+    #: seeds on the worse side of this value failed to train (absolute claims).
+    failed_below: float | None = None
+    #: ``mean``: the claim is about all seeds; ``successful``: about the runs that trained.
+    about: Literal["mean", "successful"] = "mean"
+    #: one run's value against the band, with the test set's binomial error.
+    deterministic: bool = False
+    test_examples: int | None = None
     loc: Location
     field_locs: Mapping[str, Location] = field(default_factory=dict)
 

@@ -33,7 +33,13 @@ from pytest_repro.stats.checks import (
     show,
     skew_notes,
 )
-from pytest_repro.stats.computed import Computed, default_rng, from_bootstrap, t_interval
+from pytest_repro.stats.computed import (
+    Computed,
+    default_rng,
+    from_bootstrap,
+    identical_note,
+    t_interval,
+)
 from pytest_repro.stats.intervals import check_level, check_paper_spread, paper_sd
 from pytest_repro.stats.model import (
     BOOTSTRAP_RESAMPLES,
@@ -47,6 +53,7 @@ from pytest_repro.stats.model import (
     Statistic,
     Verdict,
 )
+from pytest_repro.stats.robust import ABOUT, About, failure_notes, find_failed, needs_fallback
 from pytest_repro.stats.rules import (
     FALLBACK_FLOOR_FRACTION,
     Floor,
@@ -54,6 +61,11 @@ from pytest_repro.stats.rules import (
     first_decided,
     identical_rows,
     outcome_of,
+)
+from pytest_repro.stats.special import (
+    deterministic_interval,
+    two_sample_interval,
+    widen_worse_side,
 )
 
 FloatArray = NDArray[np.float64]
@@ -76,6 +88,11 @@ def decide_absolute(
     rng: np.random.Generator | None = None,
     seeds: Sequence[int] | None = None,
     bounds: tuple[float, float] | None = None,
+    failed_below: float | None = None,
+    about: About = "mean",
+    deterministic: bool = False,
+    test_examples: int | None = None,
+    paper_sample: bool = True,
 ) -> Verdict:
     """The verdict on "the metric is ``paper`` ± ``tolerance``" from per-seed ``values``.
 
@@ -87,6 +104,14 @@ def decide_absolute(
     both intervals are clipped to it, so where the band reaches a bound only the other
     side is tested (one-sided). Identical seed values count as one effective value (see
     :func:`~.rules.absolute_t`).
+
+    Failed seeds (``failed_below``, or far on the worse side of the others, see
+    :func:`~.robust.find_failed`) are named in the notes with the success rate; with
+    ``about="successful"`` they are set aside. With the paper's spread the paper's value
+    is a second sample (:mod:`.twosample`; ``paper_sample=False``: the older pooling).
+    ``deterministic`` decides one value with the test set's binomial sd over
+    ``test_examples`` examples (or the spread floor). ``interval: auto`` widens the worse
+    side when a failed seed is counted or the seeds are skewed towards it.
 
     >>> v = decide_absolute([0.981, 0.984, 0.979], paper=0.982, tolerance=0.01)
     >>> v.outcome, v.method, v.n
@@ -106,6 +131,24 @@ def decide_absolute(
         check_paper_spread(paper_spread)
     ex = _check_examples(examples, x.size, seeds)
     lo_bound, hi_bound = check_bounds(bounds, paper)
+    if about not in ABOUT:
+        raise StatsError(f"unknown about {about!r}; use one of: {', '.join(ABOUT)}")
+    if failed_below is not None:
+        check_finite(failed_below, "failed_below")
+    if test_examples is not None and (isinstance(test_examples, bool) or test_examples < 1):
+        raise StatsError(f"test_examples={test_examples!r} must be a whole number >= 1")
+    failures = find_failed(x, tolerance=tolerance, better=better, failed_below=failed_below)
+    failure_text = failure_notes(x, failures, seeds, about)
+    if about == "successful" and failures.failed:
+        keep = failures.mask(x.size)
+        if not keep.any():
+            raise StatsError(
+                f"every seed failed (below failed_below: {failed_below}); there is no successful "
+                "run to estimate from — fix the runs, or check failed_below"
+            )
+        seeds = [s for s, k in zip(seeds, keep, strict=True) if k] if seeds is not None else None
+        ex = [e for e, k in zip(ex, keep, strict=True) if k] if ex is not None else None
+        x = x[keep]
     n = x.size
     one = bool(identical_rows(x)[0])
     chosen, notes = _choose_absolute(method, statistic, n, ex is not None)
@@ -125,7 +168,17 @@ def decide_absolute(
         if chosen != "t":
             notes.append(f"the paper's spread is not used by the {chosen} interval")
 
-    if chosen == "t" or one:
+    if deterministic:
+        computed = deterministic_interval(x, levels, test_examples=test_examples, floor=floor)
+    elif (chosen == "t" or one) and paper_sample and spread_sd is not None:
+        assert paper_spread is not None
+        m = paper_spread.seeds
+        computed = two_sample_interval(
+            x[:1] if one else x, levels, paper_sd=spread_sd, m=m, floor=floor
+        )
+        if one:
+            computed = dataclasses.replace(computed, notes=(identical_note(x), *computed.notes))
+    elif chosen == "t" or one:
         computed = t_interval(x, levels, spread=paper_spread, spread_sd=spread_sd, floor=floor)
     else:
         unmeasurable = is_constant(x) or bool(floor.binds(np.array([np.std(x, ddof=1)]))[0])
@@ -140,6 +193,9 @@ def decide_absolute(
             computed = dataclasses.replace(computed, method="student-t (spread floor)")
     if ex is not None:
         warnings.extend(_examples_mismatch(x, ex, seeds))
+    why_robust = needs_fallback(x, better, failures, about)
+    if chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
+        computed = widen_worse_side(computed, x, better, why_robust)
 
     computed, clip_notes = clip_to_bounds(computed, lo_bound, hi_bound)
     notes.extend(clip_notes)
@@ -168,6 +224,7 @@ def decide_absolute(
             f"{deviation:.2f} tolerances from the paper — run 2 or more seeds, or give the "
             "paper's ± (sd, se or ci95 and its number of runs)"
         )
+    notes.extend(failure_text)
     notes.extend(computed.notes)
     notes.extend(outlier_notes(x, seeds))
     notes.extend(skew_notes(x))

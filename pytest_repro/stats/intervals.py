@@ -98,6 +98,8 @@ def paper_sd(spread: PaperSpread) -> float:
         return float(spread.value)
     if spread.kind == "se":
         return float(spread.value) * math.sqrt(m)
+    if spread.ci_method == "normal":
+        return float(spread.value) / z_quantile(0.95) * math.sqrt(m)
     return float(spread.value) / float(t_quantile(0.95, m - 1)) * math.sqrt(m)
 
 
@@ -114,6 +116,11 @@ def check_paper_spread(spread: PaperSpread) -> None:
         raise StatsError(
             f"paper spread value={show(spread.value)} must be a finite number >= 0 "
             "(the number after ±)"
+        )
+    if spread.ci_method not in ("t", "normal"):
+        raise StatsError(
+            f"paper ci95 method {spread.ci_method!r} is not t or normal; say how the paper's "
+            "interval was computed (t: t quantile with m-1 df, normal: 1.96 standard errors)"
         )
     if isinstance(spread.seeds, bool) or not isinstance(spread.seeds, int) or spread.seeds < 2:
         raise StatsError(

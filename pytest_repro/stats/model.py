@@ -6,6 +6,7 @@ Everything here is a frozen dataclass or a ``Literal``; nothing computes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pytest_repro.vocab import (
     BETTER,
@@ -90,12 +91,14 @@ class PaperSpread:
     ``seeds`` is the paper's number of runs (at least 2).
 
     >>> PaperSpread(value=0.004, kind="sd", seeds=5)
-    PaperSpread(value=0.004, kind='sd', seeds=5)
+    PaperSpread(value=0.004, kind='sd', seeds=5, ci_method='t')
     """
 
     value: float
     kind: SpreadKind
     seeds: int
+    #: For ``ci95``: ``t`` (``t_{0.975, m-1} · se``, the default) or ``normal`` (``1.96 · se``).
+    ci_method: Literal["t", "normal"] = "t"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

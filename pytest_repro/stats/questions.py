@@ -27,6 +27,7 @@ from pytest_repro.stats.adaptive import (
 )
 from pytest_repro.stats.comparative import decide_comparative
 from pytest_repro.stats.model import Better, Direction, Method, PaperSpread, Statistic, Verdict
+from pytest_repro.stats.robust import About
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +54,10 @@ class AbsoluteQuestion:
     seeds: Sequence[int] | None = None
     rng: np.random.Generator | None = None
     bounds: tuple[float, float] | None = None
+    failed_below: float | None = None
+    about: About = "mean"
+    deterministic: bool = False
+    test_examples: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +114,10 @@ def answer_absolute(
             seeds=q.seeds,
             rng=q.rng,
             bounds=q.bounds,
+            failed_below=q.failed_below,
+            about=q.about,
+            deterministic=q.deterministic,
+            test_examples=q.test_examples,
         )
         return True, verdict
     return decide_sequential(
@@ -126,6 +135,10 @@ def answer_absolute(
         seeds=q.seeds,
         rng=q.rng,
         bounds=q.bounds,
+        failed_below=q.failed_below,
+        about=q.about,
+        deterministic=q.deterministic,
+        test_examples=q.test_examples,
     )
 
 

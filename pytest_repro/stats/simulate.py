@@ -18,6 +18,7 @@ from pytest_repro.stats import bootstrap as boot
 from pytest_repro.stats.adaptive import Schedule
 from pytest_repro.stats.intervals import mean_sd, pooled_sd, student_t, t_bounds, z_interval
 from pytest_repro.stats.model import Better, Outcome
+from pytest_repro.stats.robust import widen_rows
 from pytest_repro.stats.rules import (
     FALLBACK_FLOOR_FRACTION,
     INCONCLUSIVE,
@@ -170,9 +171,10 @@ def _codes(
 ) -> CodeArray:
     floor = Floor(value=FALLBACK_FLOOR_FRACTION * tolerance, source="tolerance")
     tb = absolute_t(x, (level,), spread_sd=spread_sd, spread_m=paper_m, floor=floor)
+    low, high = widen_rows(x, tb.estimate, tb.low[0], tb.high[0], better)
     return classify_absolute(
-        tb.low[0],
-        tb.high[0],
+        low,
+        high,
         paper=paper,
         tolerance=tolerance,
         better=better,

@@ -132,7 +132,9 @@ def test_one_seed_without_the_paper_spread_is_inconclusive_with_its_deviation() 
 
 def test_one_seed_with_the_paper_spread_uses_the_paper_sd_with_m_minus_1_df() -> None:
     spread = PaperSpread(value=0.002, kind="sd", seeds=5)
-    v = decide_absolute([0.901], paper=PAPER, tolerance=TOL, paper_spread=spread)
+    v = decide_absolute(
+        [0.901], paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False
+    )
     half = (v.interval.high - v.interval.low) / 2
     assert half == pytest.approx(sps.t.ppf(0.95, 4) * 0.002)
     assert v.method == "pooled student-t (paper sd, m=5, df=4)"
@@ -157,7 +159,7 @@ def test_the_papers_spread_is_converted_to_its_sd(kind: str, value: float, expec
 def test_three_seeds_pool_with_the_paper_sd() -> None:
     spread = PaperSpread(value=0.003, kind="sd", seeds=5)
     values = [0.900, 0.901, 0.899]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread)
+    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False)
     assert v.method == "pooled student-t (paper sd, m=5, df=6)"
     pooled = math.sqrt((2 * np.var(values, ddof=1) + 4 * 0.003**2) / 6)
     half = (v.interval.high - v.interval.low) / 2
@@ -168,7 +170,7 @@ def test_three_seeds_pool_with_the_paper_sd() -> None:
 def test_pooling_never_makes_noisy_seeds_look_as_precise_as_the_paper() -> None:
     spread = PaperSpread(value=0.0005, kind="sd", seeds=5)
     values = [0.895, 0.905, 0.900]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread)
+    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False)
     own = float(np.std(values, ddof=1))
     half = (v.interval.high - v.interval.low) / 2
     assert half == pytest.approx(sps.t.ppf(0.95, 6) * own / math.sqrt(3))
@@ -178,7 +180,9 @@ def test_pooling_never_makes_noisy_seeds_look_as_precise_as_the_paper() -> None:
 def test_five_seeds_use_only_their_own_spread() -> None:
     spread = PaperSpread(value=0.003, kind="sd", seeds=5)
     values = tight(0.9)
-    with_spread = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread)
+    with_spread = decide_absolute(
+        values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False
+    )
     without = decide_absolute(values, paper=PAPER, tolerance=TOL)
     assert with_spread.method == "student-t"
     assert with_spread.interval == without.interval
@@ -312,7 +316,7 @@ def test_auto_keeps_student_t_when_examples_are_logged_and_hierarchical_is_asked
     examples = [(rng.random(500) < 0.9).astype(float).tolist() for _ in range(10)]
     values = [float(np.mean(e)) for e in examples]
     auto = decide_absolute(values, paper=PAPER, tolerance=0.03, examples=examples)
-    assert auto.method == "student-t"
+    assert auto.method.startswith("student-t")  # widened when the 10 values happen to skew
     asked = decide_absolute(
         values, paper=PAPER, tolerance=0.03, examples=examples, method="hierarchical"
     )
@@ -548,7 +552,9 @@ def test_simulated_outcomes_equal_decide_absolute_row_by_row(n: int, m: int | No
             if paper_sds is None
             else PaperSpread(value=float(paper_sds[i]), kind="sd", seeds=m or 2)
         )
-        v = decide_absolute(list(x[i]), paper=0.0, tolerance=1.0, paper_spread=spread)
+        v = decide_absolute(
+            list(x[i]), paper=0.0, tolerance=1.0, paper_spread=spread, paper_sample=False
+        )
         assert v.outcome == outcome_of(int(codes[i]))
 
 

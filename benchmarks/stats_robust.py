@@ -1,0 +1,120 @@
+"""Failed, skewed and deterministic seeds, and the paper's runs as a second sample.
+
+Run::
+
+    python benchmarks/stats_robust.py [--reps N] [--seed S]
+
+Prints the share of simulated reproductions called matched (decide_absolute, row by row,
+tolerance 1, paper 0): at the band edge (false matched) and at the paper's value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pytest_repro.stats import PaperSpread, decide_absolute
+
+NS = (3, 5, 10)
+SDS = (0.25, 0.5, 1.0)
+
+
+def draw(kind: str, mean: float, sd: float, size: tuple[int, int], rng: np.random.Generator):
+    if kind == "normal":
+        return rng.normal(mean, sd, size)
+    if kind == "t3":
+        return mean + sd * rng.standard_t(3, size) / math.sqrt(3)
+    if kind == "skewed":  # mirrored lognormal, skewness about -3, long tail on the bad side
+        s = 0.715
+        raw = rng.lognormal(0.0, s, size)
+        mu, var = math.exp(s * s / 2), (math.exp(s * s) - 1) * math.exp(s * s)
+        return mean - sd * (raw - mu) / math.sqrt(var)
+    raise ValueError(kind)
+
+
+def failed(mode: float, sd: float, size: tuple[int, int], rng: np.random.Generator):
+    """20% of seeds fail: their value lies 10-50 tolerances below the success mode."""
+    x = rng.normal(mode, sd, size)
+    f = rng.random(size) < 0.2
+    x[f] = mode - rng.uniform(10, 50, int(f.sum()))
+    return x
+
+
+def share(x: np.ndarray, **kw: object) -> float:
+    hits = [
+        decide_absolute(list(r), paper=0.0, tolerance=1.0, **kw).outcome == "matched" for r in x
+    ]  # type: ignore[arg-type]
+    return float(np.mean(hits))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=20240229)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    print("| seeds | sd | " + " | ".join(f"n={n}" for n in NS) + " |")
+    print("| --- | --- |" + " --- |" * len(NS))
+    for kind in ("normal", "t3", "skewed"):
+        for sd in SDS:
+            row = [share(draw(kind, -1.0, sd, (a.reps, n), rng)) for n in NS]
+            print(f"| {kind}, edge | {sd} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    for sd in SDS:
+        new = [share(draw("normal", 0.0, sd, (a.reps, n), rng)) for n in NS]
+        old = [share(draw("normal", 0.0, sd, (a.reps, n), rng), method="t") for n in NS]
+        print(
+            f"| normal, truth (auto / plain t) | {sd} | "
+            + " | ".join(f"{u:.3f} / {v:.3f}" for u, v in zip(new, old, strict=True))
+            + " |"
+        )
+    for sd in SDS:
+        mean_row = [share(failed(-1.0 + 0.2 * 30, sd, (a.reps, n), rng)) for n in NS]
+        succ_row = [share(failed(-1.0, sd, (a.reps, n), rng), about="successful") for n in NS]
+        print(
+            f"| 20% failed, about mean, edge | {sd} | "
+            + " | ".join(f"{v:.3f}" for v in mean_row)
+            + " |"
+        )
+        print(
+            f"| 20% failed, about successful, edge | {sd} | "
+            + " | ".join(f"{v:.3f}" for v in succ_row)
+            + " |"
+        )
+    print()
+    print(
+        "| paper m=5, n=10, sd | truth: two-sample | truth: old pooling rule | edge: two-sample | edge, paper sd half |"
+    )
+    print("| --- | --- | --- | --- | --- |")
+    for sd in (0.5, 0.75, 1.0):
+        out = []
+        for mean, ratio, sample in (
+            (0.0, 1.0, True),
+            (0.0, 1.0, False),
+            (-1.0, 1.0, True),
+            (-1.0, 0.5, True),
+        ):
+            hits = 0
+            for _ in range(a.reps // 2):
+                runs = rng.normal(0.0, sd, 5)
+                spread = PaperSpread(value=float(runs.std(ddof=1)) * ratio, kind="sd", seeds=5)
+                x = rng.normal(mean, sd, 10)
+                v = decide_absolute(
+                    list(x),
+                    paper=float(runs.mean()),
+                    tolerance=1.0,
+                    paper_spread=spread,
+                    paper_sample=sample,
+                )
+                hits += v.outcome == "matched"
+            out.append(hits / (a.reps // 2))
+        print(f"| {sd} | " + " | ".join(f"{v:.3f}" for v in out) + " |")
+
+
+if __name__ == "__main__":
+    main()
