@@ -139,6 +139,11 @@ class ClaimItem(ReproItem):
 
     def setup(self) -> None:
         spec, runtime = self.spec, self.runtime
+        header = self.stash[HEADER_KEY]
+        # JUnit properties (xunit1 and xunit2 alike): where the claim is, also for a claim
+        # skipped or failed here; runtest adds its result.
+        self.user_properties.append(("repro.paper", header.paper_id))
+        self.user_properties.append(("repro.line", f"{header.path}:{header.line}"))
         if runtime.cfg.plan:
             return  # a dry run: no environment check, no sanity runs
         try:

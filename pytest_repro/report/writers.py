@@ -1,4 +1,5 @@
-"""Writing reports: results.md per paper, the JSON document, GitHub Actions output.
+"""Writing reports: results.md per paper and the JSON document (the GitHub Actions
+output is :mod:`pytest_repro.report.github`).
 
 :func:`write_results_md` is the one writer of results.md, for a pytest session and for
 ``pytest-repro report`` alike: a paper's report is written only when every claim has a
@@ -25,15 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_repro.config import ReproConfig, describe
 from pytest_repro.errors import ReproError
-from pytest_repro.report.escape import (
-    md_code,
-    md_text,
-    plain,
-    terminal_line,
-    utf8_text,
-    workflow_message,
-    workflow_property,
-)
+from pytest_repro.report.escape import terminal_line, utf8_text
+
+# The GitHub Actions writers live in their own module; the reporter reaches them here.
+from pytest_repro.report.github import github_annotations as github_annotations
+from pytest_repro.report.github import write_github as write_github
 from pytest_repro.report.model import claim_view
 from pytest_repro.results import JSON_VERSION, ClaimResult
 from pytest_repro.spec import load_spec
@@ -374,40 +371,4 @@ def read_json(path: Path) -> list[ClaimResult]:
                     }
                 )
             )
-    return out
-
-
-# -- GitHub Actions ---------------------------------------------------------------------------
-def write_github(path: Path, results: Sequence[ClaimResult]) -> None:
-    """Append a Markdown verdict table to the GitHub Actions step summary (one row per
-    claim: every cell escaped, so a ``|`` or a line break in a label or unit stays in it)."""
-    lines = [
-        "## Reproduction verdicts",
-        "",
-        "| Claim | Paper | Reproduced | Verdict |",
-        "| --- | --- | --- | --- |",
-    ]
-    for v in map(claim_view, results):
-        lines.append(
-            f"| {md_code(v.name, cell=True)} | {md_text(v.paper)} | {md_text(v.measured)} "
-            f"| {md_text(v.label)} |"
-        )
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(utf8_text("\n".join(lines) + "\n\n"))
-
-
-def github_annotations(results: Sequence[ClaimResult]) -> list[str]:
-    """``::error file=...,line=...,title=...::`` lines pointing claims at their YAML line.
-
-    The level is the verdict's (:data:`pytest_repro.vocab.VERDICTS`); a claim whose verdict
-    the spec expects gets none.
-    """
-    out = []
-    for v in map(claim_view, results):
-        level = v.meaning.github
-        if level is None or v.expected:
-            continue
-        where = f"file={workflow_property(v.result.path)},line={workflow_property(v.result.line)}"
-        title = workflow_property(f"claim {v.id}")
-        out.append(plain(f"::{level} {where},title={title}::{workflow_message(v.label)}"))
     return out
