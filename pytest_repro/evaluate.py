@@ -344,6 +344,7 @@ class Evaluator:
             about=claim.about,
             deterministic=claim.deterministic,
             test_examples=claim.test_examples,
+            skewed_seeds=claim.skewed_seeds,
         )
         return stats.answer_absolute(only.values, absolute, schedule=schedule)
 

@@ -195,16 +195,19 @@ def _claim(
     about = c.choice("about", ABOUT_CHOICES, default="mean")
     deterministic = c.boolean("deterministic", default=False)
     test_examples = c.integer("test_examples", minimum=1)
+    skewed_seeds = c.boolean("skewed_seeds", default=False)
     if c.has("test_examples") and not deterministic:
         c.bad(
             "test_examples",
             "is used only by a deterministic claim",
             "add deterministic: true, or remove test_examples",
         )
-    if (c.has("failed_below") or c.has("about")) and comparative:
+    if comparative and (
+        shaped := [k for k in ("about", "failed_below", "skewed_seeds") if c.has(k)]
+    ):
         c.bad(
-            "about" if c.has("about") else "failed_below",
-            "failed seeds are handled for absolute claims only",
+            shaped[0],
+            "failed and skewed seeds are handled for absolute claims only",
             "remove it from this comparative claim",
         )
     if interval == "hierarchical" and isinstance(at, At) and not at.point:
@@ -226,6 +229,7 @@ def _claim(
         about=about,
         deterministic=bool(deterministic),
         test_examples=test_examples,
+        skewed_seeds=bool(skewed_seeds),
         id=claim_id,
         text=text,
         source=source,

@@ -129,6 +129,7 @@ CLAIM_KEYS = (
     "about",
     "deterministic",
     "test_examples",
+    "skewed_seeds",
 )
 #: ``about:``: the mean over all seeds, or over the seeds that did not fail.
 ABOUT_CHOICES = ("mean", "successful")

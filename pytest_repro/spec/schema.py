@@ -333,6 +333,8 @@ class Claim:
     #: one run's value against the band, with the test set's binomial error.
     deterministic: bool = False
     test_examples: int | None = None
+    #: the recipe's seeds skew towards the worse side: skew-calibrated worse bounds.
+    skewed_seeds: bool = False
     loc: Location
     field_locs: Mapping[str, Location] = field(default_factory=dict)
 

@@ -62,6 +62,7 @@ from pytest_repro.stats.rules import (
     identical_rows,
     outcome_of,
 )
+from pytest_repro.stats.skewed import skew_calibrated
 from pytest_repro.stats.special import (
     deterministic_interval,
     two_sample_interval,
@@ -93,6 +94,7 @@ def decide_absolute(
     deterministic: bool = False,
     test_examples: int | None = None,
     paper_sample: bool = True,
+    skewed_seeds: bool = False,
 ) -> Verdict:
     """The verdict on "the metric is ``paper`` ± ``tolerance``" from per-seed ``values``.
 
@@ -112,6 +114,8 @@ def decide_absolute(
     ``deterministic`` decides one value with the test set's binomial sd over
     ``test_examples`` examples (or the spread floor). ``interval: auto`` widens the worse
     side when a failed seed is counted or the seeds are skewed towards it.
+    ``skewed_seeds`` says the recipe's seeds skew towards the worse side: the worse end
+    then uses critical values calibrated on that shape (:mod:`.skewed`).
 
     >>> v = decide_absolute([0.981, 0.984, 0.979], paper=0.982, tolerance=0.01)
     >>> v.outcome, v.method, v.n
@@ -194,7 +198,9 @@ def decide_absolute(
     if ex is not None:
         warnings.extend(_examples_mismatch(x, ex, seeds))
     why_robust = needs_fallback(x, better, failures, about)
-    if chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
+    if skewed_seeds and not deterministic and not one and n > 1:
+        computed = skew_calibrated(computed, n, levels, better)
+    elif chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
         computed = widen_worse_side(computed, x, better, why_robust)
 
     computed, clip_notes = clip_to_bounds(computed, lo_bound, hi_bound)

@@ -58,6 +58,7 @@ class AbsoluteQuestion:
     about: About = "mean"
     deterministic: bool = False
     test_examples: int | None = None
+    skewed_seeds: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +119,7 @@ def answer_absolute(
             about=q.about,
             deterministic=q.deterministic,
             test_examples=q.test_examples,
+            skewed_seeds=q.skewed_seeds,
         )
         return True, verdict
     return decide_sequential(
@@ -139,6 +141,7 @@ def answer_absolute(
         about=q.about,
         deterministic=q.deterministic,
         test_examples=q.test_examples,
+        skewed_seeds=q.skewed_seeds,
     )
 
 

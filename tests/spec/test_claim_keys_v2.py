@@ -89,4 +89,4 @@ def test_failed_seeds_are_for_absolute_claims_only() -> None:
     )
     with pytest.raises(SpecError) as info:
         load_text(comparative)
-    assert "failed seeds are handled for absolute claims only" in str(info.value)
+    assert "failed and skewed seeds are handled for absolute claims only" in str(info.value)
