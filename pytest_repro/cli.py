@@ -3,26 +3,35 @@
     pytest-repro new 2011.14439 --title "Scaling Down Deep Learning"
     pytest-repro report                      # results.md for every paper, from recorded runs
     pytest-repro report papers/2011.14439 --json results.json
-    pytest-repro ledger export -o runs.jsonl
+    pytest-repro ledger export -o runs.jsonl  # a sealed bundle
     pytest-repro ledger import runs.jsonl
     pytest-repro ledger prune
+    pytest-repro verify papers/                # every number of every results.md, re-derived
+    pytest-repro verify papers/p1/results.md --ledger-file runs.jsonl
+    pytest-repro history papers/p1::acc        # a claim's verdict per recorded code version
 
-Nothing here trains: ``report`` uses only runs already in the ledger.
+Nothing here trains: ``report``, ``verify`` and ``history`` use only recorded runs.
+Exit status: 0 done (verified), 1 a mismatch or a report left unwritten, 2 a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pytest_repro.config import ReproConfig
-from pytest_repro.errors import ReproError, SpecError
+from pytest_repro.errors import ReproError, ReproWarning, SpecError
+from pytest_repro.report.escape import terminal_line
 
 if TYPE_CHECKING:
     from pytest_repro.ledger import SQLiteLedger
+    from pytest_repro.ledger.bundle import Bundle
+    from pytest_repro.ledger.store import RunStore
 
 PAPER_TEMPLATE = """\
 # The claims of one paper, checked by `pytest {folder}`.
@@ -95,7 +104,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args, out))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ReproWarning)
+            code = int(args.handler(args, out))
+        for warning in caught:
+            print(f"pytest-repro: note: {warning.message}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # `pytest-repro ledger export | head`
         sys.stderr.close()
         return 0
@@ -154,11 +168,38 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     _ledger_arg(imp)
     imp.set_defaults(handler=_import)
+    imp.add_argument("--seal", help="refuse the bundle unless its seal is this (sha256:…)")
     prune = lsub.add_parser(
         "prune", help="drop failed and superseded runs (never the newest ok run of a key)"
     )
     _ledger_arg(prune)
     prune.set_defaults(handler=_prune)
+
+    check = sub.add_parser(
+        "verify",
+        help="re-derive every number of results.md from recorded runs and check the ledger's "
+        "hash chain; exit 1 on any mismatch",
+    )
+    check.add_argument(
+        "paths", nargs="*", type=Path, help="results.md files or folders (default: papers/)"
+    )
+    check.add_argument(
+        "--ledger-file",
+        type=Path,
+        metavar="BUNDLE",
+        help="verify against a bundle written by `pytest-repro ledger export` instead",
+    )
+    check.add_argument("--seal", help="with --ledger-file: the seal the bundle must have")
+    _ledger_arg(check)
+    check.set_defaults(handler=_verify)
+
+    history = sub.add_parser(
+        "history", help="a claim's verdict and estimate per recorded code version, newest first"
+    )
+    history.add_argument("claim", help="PAPER::CLAIM, e.g. papers/p1::acc")
+    history.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _ledger_arg(history)
+    history.set_defaults(handler=_history)
     return parser
 
 
@@ -262,24 +303,70 @@ def _display(file: Path, root: Path) -> str:
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_repro.ledger import export_jsonl
+    from pytest_repro.ledger.bundle import export_bundle
 
     store = _open(args.ledger)
     try:
+        head, stamps = store.audit().head, store.chain_stamps()
+        records = store.records(paper_path=args.paper)
         if args.output:
             with args.output.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(store, handle, paper_path=args.paper)
-            print(f"exported {count} runs to {args.output}", file=sys.stderr)
+                count, seal = export_bundle(
+                    records, handle, source=str(args.ledger), source_head=head, stamps=stamps
+                )
+            print(f"exported {count} runs to {args.output}, sealed {seal}", file=sys.stderr)
         else:
-            count = export_jsonl(store, out, paper_path=args.paper)
+            count, seal = export_bundle(
+                records, out, source=str(args.ledger), source_head=head, stamps=stamps
+            )
+            print(f"exported {count} runs, sealed {seal}", file=sys.stderr)
     finally:
         store.close()
     return 0
 
 
+def _bundle(path: Path, seal: str | None) -> tuple[Bundle, list[str]]:
+    """The checked bundle at ``path`` and one line per problem (empty: sound)."""
+    from pytest_repro.ledger.bundle import read_bundle
+
+    try:
+        bundle = read_bundle(path)
+    except OSError as exc:
+        raise ReproError(
+            f"cannot read {path} ({exc.strerror or exc}); give the path of a bundle written "
+            "by `pytest-repro ledger export`"
+        ) from None
+    fix = "export it again from the ledger that recorded the runs"
+    problems = [terminal_line(f"{path}: {p}; {fix}") for p in bundle.problems]
+    if seal is not None and bundle.seal != seal:
+        problems.append(terminal_line(f"{path}: its seal is {bundle.seal}, not {seal}; {fix}"))
+    return bundle, problems
+
+
 def _import(args: argparse.Namespace, out: TextIO) -> int:
     from pytest_repro.ledger import import_jsonl
+    from pytest_repro.ledger.bundle import import_bundle, is_bundle
 
+    if is_bundle(args.file):
+        bundle, problems = _bundle(args.file, args.seal)
+        if problems:
+            for line in problems:
+                print(line, file=out)
+            print(f"refused {args.file}: nothing imported", file=out)
+            return 1
+        store = _open(args.ledger, create=True)
+        try:
+            report = import_bundle(store, bundle)
+        finally:
+            store.close()
+        print(
+            f"added {len(report.added)} runs, {len(report.already_present)} already present "
+            f"(seal {bundle.seal} checked)",
+            file=out,
+        )
+        return 0
+    if args.seal is not None:
+        raise ReproError(f"{args.file} is not a sealed bundle; --seal needs one")
     try:
         handle = args.file.open(encoding="utf-8")
     except OSError as exc:
@@ -311,6 +398,92 @@ def _prune(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
     print(f"removed {removed} runs", file=out)
     return 0
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_repro import verify
+
+    root = Path.cwd()
+    files = verify.report_files(args.paths)
+    problems: list[str] = []
+    if args.ledger_file is not None:
+        from pytest_repro.ledger.memory import MemoryStore
+
+        bundle, problems = _bundle(args.ledger_file, args.seal)
+        store: RunStore = MemoryStore(bundle.records)
+        source = f"{args.ledger_file} (seal {bundle.seal})"
+        workdir = root / ".repro"
+    else:
+        if args.seal is not None:
+            raise ReproError("--seal checks a bundle; give it with --ledger-file BUNDLE")
+        ledger = _open(args.ledger)
+        audit = ledger.audit()
+        problems = [
+            terminal_line(
+                f"{args.ledger}: {p}; the runs it holds cannot be trusted: restore the ledger "
+                "from a copy, or rerun the claims that cite the run"
+            )
+            for p in audit.problems
+        ]
+        store, source, workdir = (
+            ledger,
+            f"{args.ledger} (chain head {audit.head[:16]})",
+            args.ledger.parent,
+        )
+    cfg = ReproConfig(rootdir=root, workdir=workdir, ledger=args.ledger, cache="read")
+    try:
+        found = verify.verify(files, store, cfg, root)
+    finally:
+        store.close()
+    problems.extend(found.problems)
+    for line in problems:
+        print(line, file=out)
+    verdict = "MISMATCH" if problems else "verified"
+    print(
+        f"{verdict}: {len(found.reports)} reports, {found.claims} claims, {found.cells} table "
+        f"cells re-derived from {terminal_line(source)}"
+        + (f"; {len(problems)} problems" if problems else ""),
+        file=out,
+    )
+    return 1 if problems else 0
+
+
+def _history(args: argparse.Namespace, out: TextIO) -> int:
+    from pytest_repro import history
+    from pytest_repro.spec import load_spec
+
+    root = Path.cwd()
+    file, claim_id = history.parse_target(args.claim)
+    spec = load_spec(file, display=_display(file, root), metric_formats=None)
+    claim = history.find_claim(spec, claim_id)
+    cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger, cache="read")
+    store = _open(args.ledger)
+    try:
+        versions = history.claim_history(spec, claim, store, cfg)
+    finally:
+        store.close()
+    if args.json:
+        document = {
+            "paper": spec.display,
+            "claim": claim.id,
+            "versions": [v.to_json() for v in versions],
+        }
+        print(json.dumps(json_safe(document), indent=2, allow_nan=False), file=out)
+        return 0
+    name = terminal_line(f"{spec.display}::{claim.id}")
+    if not versions:
+        print(f"{name}: no recorded runs of this claim; run: pytest {name}", file=out)
+        return 0
+    print(f"{name}: {len(versions)} recorded code versions, newest first", file=out)
+    for line in history.table(versions):
+        print(line, file=out)
+    return 0
+
+
+def json_safe(value: object) -> object:
+    from pytest_repro.report.writers import json_safe as safe
+
+    return safe(value)
 
 
 __all__ = ["main"]

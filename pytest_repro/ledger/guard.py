@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
+import warnings
 from pathlib import Path
 from typing import Final, Literal
 
-from pytest_repro.errors import LedgerError
+from pytest_repro import __version__
+from pytest_repro.errors import LedgerError, ReproWarning
 from pytest_repro.ledger.schema import APPLICATION_ID
 
 #: The first 16 bytes of every SQLite database file.
@@ -139,6 +142,81 @@ def error_kind(exc: sqlite3.Error) -> ErrorKind:
     return "other"
 
 
+def move_aside(path: Path, reason: str) -> None:
+    """Move the unusable ledger at ``path`` (and its journal) aside to
+    ``<name>.corrupt-<timestamp>``, warning the caller's caller's caller."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    try:
+        os.replace(path, aside)
+        for suffix in ("-wal", "-journal"):  # a stale journal must not meet a fresh ledger
+            companion = Path(f"{path}{suffix}")
+            if companion.exists():
+                os.replace(companion, Path(f"{aside}{suffix}"))
+        Path(f"{path}-shm").unlink(missing_ok=True)
+    except OSError as exc:
+        raise LedgerError(
+            f"the run ledger {path} is unusable ({reason}) and could not be moved "
+            f"aside to {aside} ({exc}); move or delete it, or use --repro-ledger=PATH"
+        ) from exc
+    warnings.warn(
+        ReproWarning(
+            f"the run ledger {path} was unusable ({reason}); moved it aside to "
+            f"{aside} and started a fresh ledger. Its runs will run again; inspect or "
+            f"delete {aside}."
+        ),
+        stacklevel=4,  # move_aside < SQLiteLedger._open < __init__ < the caller
+    )
+
+
+def newer_schema(path: Path, version: int, writer: str | None, readable: int) -> LedgerError:
+    """The refusal of a ledger whose schema ``version`` is newer than this code reads."""
+    by = f"pytest-repro {writer}" if writer else "a newer pytest-repro"
+    return LedgerError(
+        f"the run ledger {path} has schema version {version}, written by {by}; "
+        f"this pytest-repro {__version__} reads schema version "
+        f"{readable} at most. Upgrade pytest-repro (pip install -U "
+        "pytest-repro), or use another ledger with --repro-ledger=PATH."
+    )
+
+
+def unwritable(path: Path, reason: str) -> LedgerError:
+    """The error of a ledger location that cannot be used, with the fix."""
+    if "full" in reason.lower() or "no space" in reason.lower():
+        return LedgerError(
+            f"cannot write the run ledger at {path}: the disk is full ({reason}). "
+            f"Free space on the disk holding {path.parent}, or point pytest-repro at "
+            "another disk with --repro-ledger=PATH (or --repro-dir=PATH)."
+        )
+    return LedgerError(
+        f"cannot use the run ledger at {path}: {reason}. Fix the permissions of "
+        f"{path.parent}, or point pytest-repro at a writable file with "
+        "--repro-ledger=PATH."
+    )
+
+
+def classified(path: Path, exc: sqlite3.Error, what: str, busy_timeout: float) -> LedgerError:
+    """An SQLite error while doing ``what``, as a :class:`LedgerError` saying what to do."""
+    kind = error_kind(exc)
+    if kind == "access":
+        return unwritable(path, f"could not {what} ({exc})")
+    if kind == "corrupt":
+        return LedgerError(
+            f"could not {what}: the run ledger {path} is damaged ({exc}). The next "
+            "session moves it aside and starts afresh; or use --repro-ledger=PATH."
+        )
+    if kind == "busy":
+        return LedgerError(
+            f"could not {what}: the run ledger {path} stayed locked by another "
+            f"process for {busy_timeout:.0f} s ({exc}); is a process stuck?"
+        )
+    return LedgerError(f"could not {what} in the run ledger {path}: {exc}")
+
+
 __all__ = [
     "LEDGER_OPTION",
     "LEDGER_TABLES",
@@ -146,6 +224,10 @@ __all__ = [
     "ErrorKind",
     "NotALedger",
     "check_ledger_path",
+    "classified",
     "error_kind",
     "marked_ours",
+    "move_aside",
+    "newer_schema",
+    "unwritable",
 ]

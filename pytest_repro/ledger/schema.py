@@ -1,6 +1,7 @@
 """The ledger's file format: its tables, their migrations, and rows <-> run records.
 
-Schema versions are counted by ``PRAGMA user_version`` (this is version 1).
+Schema versions are counted by ``PRAGMA user_version`` (this is version 2: version 1
+plus the hash chain of :mod:`pytest_repro.ledger.chain`).
 :data:`MIGRATIONS` holds one function per version step: to change the schema, append
 a function. A ledger at version ``n`` runs ``MIGRATIONS[n:]`` in one transaction when it
 is opened; a ledger newer than this code is refused, never downgraded. The pytest-repro
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from pytest_repro import __version__
+from pytest_repro.ledger import chain
 from pytest_repro.ledger.owner import Owner
 from pytest_repro.ledger.store import record_problems
 from pytest_repro.records import RunRecord, dumps, loads
@@ -45,6 +47,7 @@ RECORD_COLUMNS: Final = (
 )
 OWNER_COLUMNS: Final = ("owner_host", "owner_pid", "owner_started_at")
 COLUMNS: Final = RECORD_COLUMNS + OWNER_COLUMNS
+CHAIN_COLUMNS: Final = chain.CHAIN_COLUMNS
 
 
 def _create_v1(conn: sqlite3.Connection) -> None:
@@ -82,15 +85,32 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _chain_v2(conn: sqlite3.Connection) -> None:
+    """Schema version 2: the hash chain. Runs already stored are chained in insertion
+    order, and the ``meta`` key ``chained_at_upgrade`` says how many."""
+    chain.create_table(conn)
+    count = chain.chain_existing(conn, RECORD_COLUMNS, decode_row)
+    if count:
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('chained_at_upgrade', ?)",
+            (str(count),),
+        )
+
+
 #: ``MIGRATIONS[n]`` takes a ledger from schema version ``n`` to ``n + 1`` inside the
 #: transaction that also sets the new version. Version 0 is an empty file.
-MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (_create_v1,)
+MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (_create_v1, _chain_v2)
 
 #: The schema version this pytest-repro writes (and the newest it reads).
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 #: Tables and columns a ledger of the current version must have.
-REQUIRED: Final = {"runs": COLUMNS, "meta": ("key", "value")}
+REQUIRED_V1: Final = {"runs": COLUMNS, "meta": ("key", "value")}
+REQUIRED: Final = {
+    "runs": COLUMNS + CHAIN_COLUMNS,
+    "meta": ("key", "value"),
+    "chain": ("seq", "run_id", "op", "content_hash", "prev_hash", "chain_hash"),
+}
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -169,8 +189,11 @@ def header_problem(path: Path) -> str | None:
     return None
 
 
-def missing_schema(conn: sqlite3.Connection) -> str | None:
-    for table, columns in REQUIRED.items():
+def missing_schema(
+    conn: sqlite3.Connection, required: dict[str, tuple[str, ...]] | None = None
+) -> str | None:
+    """What the ledger lacks of ``required`` (default: this version's tables and columns)."""
+    for table, columns in (REQUIRED if required is None else required).items():
         present = {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
         if not present:
             return f"the table {table!r} is missing"

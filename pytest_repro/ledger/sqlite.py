@@ -7,9 +7,8 @@ still answers "database is locked". Opening (create, check, migrate, move aside)
 serialized by a lock file next to the ledger, ``<name>.lock``.
 
 Durability: ``synchronous=FULL``; a ``put`` that returned survives a crash and a power
-cut. It costs one fsync, nothing next to the run it stores.
-What may be at the path, and what is moved aside: :mod:`pytest_repro.ledger.guard`.
-The file format and its migrations live in :mod:`pytest_repro.ledger.schema`.
+cut. Every write appends to the hash chain in its transaction (:mod:`.chain`). What may
+be at the path: :mod:`.guard`; the file format and its migrations: :mod:`.schema`.
 """
 
 from __future__ import annotations
@@ -29,15 +28,19 @@ from typing import Any, Final, TypeVar
 
 import filelock
 
-from pytest_repro import __version__
 from pytest_repro.errors import LedgerError, ReproWarning
-from pytest_repro.ledger import schema
+from pytest_repro.ledger import chain, schema
+from pytest_repro.ledger.chain import ChainAudit
 from pytest_repro.ledger.guard import (
     LEDGER_TABLES,
     NotALedger,
     check_ledger_path,
+    classified,
     error_kind,
     marked_ours,
+    move_aside,
+    newer_schema,
+    unwritable,
 )
 from pytest_repro.ledger.owner import Owner, owner_gone
 from pytest_repro.ledger.schema import (
@@ -166,9 +169,18 @@ class SQLiteLedger(RunStore):
     def put_many(self, records: Iterable[RunRecord]) -> int:
         """Store all ``records`` in one transaction: all of them or, on error, none."""
         owner = Owner.current()
-        rows = [encode_row(record, owner) for record in records]
+        stored = list(records)
+        rows = [encode_row(record, owner) for record in stored]
+        entries: list[tuple[chain.Op, str, str]] = [
+            ("put", record.run_id, chain.content_hash(record)) for record in stored
+        ]
+
+        def store(conn: sqlite3.Connection) -> None:
+            conn.executemany(_PUT, rows)
+            chain.append(conn, entries)  # in the same transaction: the chain stays linear
+
         if rows:
-            self._write("store runs", lambda conn: conn.executemany(_PUT, rows))
+            self._write("store runs", store)
         return len(rows)
 
     def begin(self, record: RunRecord) -> RunRecord:
@@ -181,6 +193,7 @@ class SQLiteLedger(RunStore):
                     f"run {record.run_id!r} already finished ok in {self.path}; "
                     "give a new run its own run_id"
                 )
+            chain.append(conn, [("put", running.run_id, chain.content_hash(running))])
 
         self._write("begin a run", begin_row)
         return running
@@ -212,7 +225,13 @@ class SQLiteLedger(RunStore):
                 "WHERE run_id = ? AND status = 'running'",
                 gone,
             )
-            return [run_id for _, run_id in gone]
+            marked = [run_id for _, run_id in gone]
+            changed = [
+                decode_row(conn.execute(f"{_SELECT} WHERE run_id = ?", (rid,)).fetchone())
+                for rid in marked
+            ]
+            chain.append(conn, [("put", r.run_id, chain.content_hash(r)) for r in changed])
+            return marked
 
         return self._write("recover interrupted runs", mark)
 
@@ -231,7 +250,7 @@ class SQLiteLedger(RunStore):
             return 0
         cutoff = None if older_than is None else time.time() - older_than
         sql = f"""
-            DELETE FROM runs WHERE run_id IN (
+            SELECT run_id FROM runs WHERE run_id IN (
                 SELECT run_id FROM (
                     SELECT run_id, started_at, ROW_NUMBER() OVER ({_NEWEST_FIRST}) AS age_rank
                     FROM runs WHERE status IN ({_marks(wanted)})
@@ -244,7 +263,29 @@ class SQLiteLedger(RunStore):
             )
         """
         params = (*wanted, keep_per_key, cutoff, cutoff)
-        return self._write("prune runs", lambda conn: conn.execute(sql, params).rowcount)
+
+        def delete(conn: sqlite3.Connection) -> int:
+            ids = [str(row[0]) for row in conn.execute(sql, params).fetchall()]
+            conn.executemany("DELETE FROM runs WHERE run_id = ?", [(rid,) for rid in ids])
+            chain.append(conn, [("delete", rid, "") for rid in ids])
+            return len(ids)
+
+        return self._write("prune runs", delete)
+
+    # -- the hash chain ----------------------------------------------------------------------
+    def audit(self) -> ChainAudit:
+        """Walk the hash chain (:mod:`pytest_repro.ledger.chain`) over one consistent
+        snapshot of the ledger; its problems name every run changed outside pytest-repro."""
+        return self._read(
+            "check the hash chain", lambda conn: chain.audit(conn, RECORD_COLUMNS, decode_row)
+        )
+
+    def chain_stamps(self) -> dict[str, tuple[int, str]]:
+        """Each run's latest chain entry: its number and chain hash."""
+        rows = self._fetch(
+            "read the hash chain", "SELECT run_id, chain_seq, chain_hash FROM runs", []
+        )
+        return {str(r[0]): (int(r[1] or 0), str(r[2] or "")) for r in rows}
 
     def close(self) -> None:
         with self._lock:
@@ -277,6 +318,13 @@ class SQLiteLedger(RunStore):
         with self._lock:
             try:
                 return self._retry(lambda: _transaction(self._connection(), change))
+            except sqlite3.Error as exc:
+                raise self._error(exc, what) from exc
+
+    def _read(self, what: str, look: Callable[[sqlite3.Connection], _T]) -> _T:
+        with self._lock:
+            try:
+                return self._retry(lambda: _transaction(self._connection(), look, "DEFERRED"))
             except sqlite3.Error as exc:
                 raise self._error(exc, what) from exc
 
@@ -337,7 +385,7 @@ class SQLiteLedger(RunStore):
                     return conn
                 conn.close()
             if attempt == 0:
-                self._move_aside(reason)
+                move_aside(self.path, reason)  # warns at stack level 4: our caller
                 reason = None
         raise LedgerError(f"a fresh run ledger at {self.path} is unusable: {reason}")
 
@@ -375,9 +423,16 @@ class SQLiteLedger(RunStore):
                 return problem
             if state.version > len(schema.MIGRATIONS):
                 raise self._newer(state.version, schema.schema_writer(conn))
+            if not ours and state.version > 0:  # never migrate a file that is not ours
+                raise NotALedger(self.path, "an SQLite database that is not a ledger (no runs)")
             migrated = state.version < len(schema.MIGRATIONS)
+            if state.version == 1:  # a version 1 ledger must be whole before it is upgraded
+                broken = schema.missing_schema(conn, schema.REQUIRED_V1)
+                if broken is not None:
+                    return broken
             if migrated:
                 self._retry(lambda: _transaction(conn, schema.migrate))
+                self._say_chained(conn, state.version)
             missing = schema.missing_schema(conn)
             if missing is not None:  # checked before anything below writes to the file
                 if not ours and not migrated:
@@ -398,74 +453,24 @@ class SQLiteLedger(RunStore):
         return None
 
     def _newer(self, version: int, writer: str | None) -> LedgerError:
-        by = f"pytest-repro {writer}" if writer else "a newer pytest-repro"
-        return LedgerError(
-            f"the run ledger {self.path} has schema version {version}, written by {by}; "
-            f"this pytest-repro {__version__} reads schema version "
-            f"{len(schema.MIGRATIONS)} at most. Upgrade pytest-repro (pip install -U "
-            "pytest-repro), or use another ledger with --repro-ledger=PATH."
-        )
+        return newer_schema(self.path, version, writer, len(schema.MIGRATIONS))
 
-    def _move_aside(self, reason: str) -> None:
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while aside.exists():
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-            n += 1
-        try:
-            os.replace(self.path, aside)
-            for suffix in ("-wal", "-journal"):  # a stale journal must not meet a fresh ledger
-                companion = Path(f"{self.path}{suffix}")
-                if companion.exists():
-                    os.replace(companion, Path(f"{aside}{suffix}"))
-            Path(f"{self.path}-shm").unlink(missing_ok=True)
-        except OSError as exc:
-            raise LedgerError(
-                f"the run ledger {self.path} is unusable ({reason}) and could not be moved "
-                f"aside to {aside} ({exc}); move or delete it, or use --repro-ledger=PATH"
-            ) from exc
-        warnings.warn(
-            ReproWarning(
-                f"the run ledger {self.path} was unusable ({reason}); moved it aside to "
-                f"{aside} and started a fresh ledger. Its runs will run again; inspect or "
-                f"delete {aside}."
-            ),
-            stacklevel=4,  # _move_aside < _open < __init__ < the caller
-        )
+    def _say_chained(self, conn: sqlite3.Connection, version: int) -> None:
+        note = chain.upgrade_note(conn) if version == 1 else None
+        if note:  # stack: _say_chained < _check < _open < __init__ < the caller
+            warnings.warn(ReproWarning(f"the run ledger {self.path} {note}"), stacklevel=5)
 
     def _unwritable(self, reason: str) -> LedgerError:
-        if "full" in reason.lower() or "no space" in reason.lower():
-            return LedgerError(
-                f"cannot write the run ledger at {self.path}: the disk is full ({reason}). "
-                f"Free space on the disk holding {self.path.parent}, or point pytest-repro at "
-                "another disk with --repro-ledger=PATH (or --repro-dir=PATH)."
-            )
-        return LedgerError(
-            f"cannot use the run ledger at {self.path}: {reason}. Fix the permissions of "
-            f"{self.path.parent}, or point pytest-repro at a writable file with "
-            "--repro-ledger=PATH."
-        )
+        return unwritable(self.path, reason)
 
     def _error(self, exc: sqlite3.Error, what: str) -> LedgerError:
-        kind = error_kind(exc)
-        if kind == "access":
-            return self._unwritable(f"could not {what} ({exc})")
-        if kind == "corrupt":
-            return LedgerError(
-                f"could not {what}: the run ledger {self.path} is damaged ({exc}). The next "
-                "session moves it aside and starts afresh; or use --repro-ledger=PATH."
-            )
-        if kind == "busy":
-            return LedgerError(
-                f"could not {what}: the run ledger {self.path} stayed locked by another "
-                f"process for {self._busy_timeout:.0f} s ({exc}); is a process stuck?"
-            )
-        return LedgerError(f"could not {what} in the run ledger {self.path}: {exc}")
+        return classified(self.path, exc, what, self._busy_timeout)
 
 
-def _transaction(conn: sqlite3.Connection, change: Callable[[sqlite3.Connection], _T]) -> _T:
-    conn.execute("BEGIN IMMEDIATE")
+def _transaction(
+    conn: sqlite3.Connection, change: Callable[[sqlite3.Connection], _T], begin: str = "IMMEDIATE"
+) -> _T:
+    conn.execute(f"BEGIN {begin}")
     try:
         result = change(conn)
         conn.execute("COMMIT")

@@ -110,11 +110,11 @@ def test_runs_exported_from_one_ledger_rebuild_the_report_elsewhere(
     pytester.runpytest(*FAST)
     monkeypatch.chdir(pytester.path)
     assert run_cli("ledger", "export", "-o", "runs.jsonl")[0] == 0
-    assert len((pytester.path / "runs.jsonl").read_text().splitlines()) == 3
+    assert len((pytester.path / "runs.jsonl").read_text().splitlines()) == 3 + 2  # header, seal
     code, out = run_cli("ledger", "import", "runs.jsonl", "--ledger", "ci/ledger.sqlite")
-    assert (code, out.strip()) == (0, "added 3 runs, 0 already present")
-    assert run_cli("ledger", "import", "runs.jsonl", "--ledger", "ci/ledger.sqlite")[1].strip() == (
-        "added 0 runs, 3 already present"
+    assert (code, out.split(" (seal")[0]) == (0, "added 3 runs, 0 already present")
+    assert run_cli("ledger", "import", "runs.jsonl", "--ledger", "ci/ledger.sqlite")[1].startswith(
+        "added 0 runs, 3 already present (seal sha256:"
     )
     (folder / "results.md").unlink()
     assert run_cli("report", "--ledger", "ci/ledger.sqlite")[0] == 0

@@ -622,9 +622,9 @@ def pragma(path: Path, name: str) -> int:
         conn.close()
 
 
-def test_a_fresh_ledger_is_schema_version_1_in_wal_mode(ledger: SQLiteLedger) -> None:
-    assert SCHEMA_VERSION == 1 == len(schema.MIGRATIONS)
-    assert pragma(ledger.path, "user_version") == 1
+def test_a_fresh_ledger_is_schema_version_2_in_wal_mode(ledger: SQLiteLedger) -> None:
+    assert SCHEMA_VERSION == 2 == len(schema.MIGRATIONS)
+    assert pragma(ledger.path, "user_version") == 2
     assert pragma(ledger.path, "application_id") == schema.APPLICATION_ID
     conn = sqlite3.connect(ledger.path)
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -667,7 +667,7 @@ def test_an_appended_migration_upgrades_an_older_ledger_once(
     with SQLiteLedger(ledger_path):
         pass
     assert calls == [1]
-    assert pragma(ledger_path, "user_version") == 2
+    assert pragma(ledger_path, "user_version") == 3
 
 
 # -- damaged ledgers ---------------------------------------------------------------------------
