@@ -1,4 +1,5 @@
-"""The forecast of the items an xdist worker collected, planned on the controller.
+"""What the controller says before runs start: the forecast of the items an xdist worker
+collected, and ``--repro-plan``'s power table.
 
 Under xdist the controller collects no items, so it cannot plan them as a serial session
 does at collection. The workers report the node ids they collected; this module loads
@@ -17,6 +18,7 @@ from pytest_repro.collect import display_path
 from pytest_repro.errors import ReproError
 
 if TYPE_CHECKING:
+    from pytest_repro.forecast import ItemPlan
     from pytest_repro.runtime import Runtime
     from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
 
@@ -66,4 +68,66 @@ def forecast_for_ids(
     return runtime.forecast(groups, processes=processes) if groups else None
 
 
-__all__ = ["forecast_for_ids"]
+def power_before_running(
+    config: pytest.Config, plans: Sequence[ItemPlan], runtime: Runtime
+) -> list[str]:
+    """``--repro-plan``'s power table: per paper, the chance each planned claim is matched
+    at its seeds if the paper is right, from the paper's own ± (a claim without one says
+    its spread is unknown), and the chance they all are."""
+    from pytest_repro.errors import SpecError
+    from pytest_repro.spec import load_spec
+    from pytest_repro.stats.bounded import bounds_for_unit
+    from pytest_repro.stats.power import claim_input, power_lines
+
+    try:
+        formats = runtime.metric_formats()
+    except ReproError:
+        return []
+    out: list[str] = []
+    papers: dict[str, set[str]] = {}
+    for plan in plans:
+        papers.setdefault(plan.paper, set()).add(plan.item)
+    for display, items in papers.items():
+        path = config.rootpath / display
+        try:
+            spec = load_spec(path, display=display, metric_formats=formats)
+        except (SpecError, OSError):
+            continue
+        inputs = []
+        for claim in spec.claims:
+            if claim.id not in items or claim.paper is None:
+                continue
+            p = claim.paper
+            spread = (
+                {"value": p.spread, "kind": p.spread_kind, "seeds": p.seeds}
+                if p.spread is not None and p.spread_kind is not None and p.seeds
+                else None
+            )
+            n = claim.seeds.stages[-1] if claim.seeds.stages else len(claim.seeds.seeds)
+            found = bounds_for_unit(claim.unit)
+            made = claim_input(
+                name=f"{display}::{claim.id}",
+                kind=claim.kind,
+                paper=p.value,
+                tolerance=claim.tolerance,
+                n=n,
+                values=(),
+                paper_spread=spread,
+                bounds=found if found is not None and found[0] <= p.value <= found[1] else None,
+            )
+            if made is not None:
+                inputs.append(made)
+        if not inputs:
+            continue
+        if all(c.sd is None for c in inputs):
+            out.append(
+                f"{display}: unknown before running (no claim gives the paper's ±); "
+                "results.md gives it from the seeds' observed spread"
+            )
+            continue
+        out.append(f"{display}: from the paper's own sd")
+        out.extend(f"    {line}" for line in power_lines(inputs))
+    return out
+
+
+__all__ = ["forecast_for_ids", "power_before_running"]

@@ -72,8 +72,10 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
         return f"[inconclusive: 1 seed, {verdict.deviation_in_tol:.1f} tolerances from the paper]"
     if any(note.startswith("identical seeds:") for note in verdict.notes):
         return f"[inconclusive: all {verdict.n} seeds gave the same value, more copies will not decide]"
-    if verdict.seeds_needed:
-        return f"[inconclusive: ~{verdict.seeds_needed} seeds would decide]"
+    if verdict.n >= 2 and verdict.method.startswith("anytime"):
+        return f"[inconclusive at {verdict.n} seeds: add seeds and run again (interval: anytime)]"
+    if verdict.n >= 2:  # the advice that stays valid when followed again and again
+        return f"[inconclusive at {verdict.n} seeds: to add seeds, decide with interval: anytime]"
     return "[inconclusive: the interval is too wide to decide]"
 
 

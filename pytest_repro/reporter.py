@@ -136,6 +136,13 @@ class ReproReporter:
             for line in plan_lines(self.plans):
                 write(line)
             write(forecast_line(summarize(self.plans, workers=self.cfg.workers)))
+            from pytest_repro.forecast_items import power_before_running
+
+            power = power_before_running(terminalreporter.config, self.plans, self.runtime)
+            if power:
+                terminalreporter.write_sep("=", "power if the paper is right")
+                for line in power:
+                    write(line)
             return
         if self.results:
             from pytest_repro.report.terminal import smoke_table, summary_rows

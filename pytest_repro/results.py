@@ -45,6 +45,8 @@ class ClaimHeader:
     margin: float | None
     variants: tuple[str, ...]
     substitutions: tuple[Mapping[str, str], ...]
+    #: the paper's ``multiplicity:`` (holm, bh or none): the paper-level correction.
+    multiplicity: str = "holm"
 
     @classmethod
     def of(cls, spec: PaperSpec, claim: Claim) -> ClaimHeader:
@@ -80,6 +82,7 @@ class ClaimHeader:
                 {"original": s.original, "used": s.used, "why": s.why}
                 for s in spec.substitutions_for(claim.id)
             ),
+            multiplicity=spec.paper.multiplicity,
         )
 
 
@@ -132,6 +135,7 @@ class ClaimResult:
     smoke: bool = False
     substitutions: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     smoke_stages: Sequence[SmokeStage] = ()
+    multiplicity: str = "holm"
 
     # -- named constructors ------------------------------------------------------------------
     @classmethod
@@ -160,6 +164,7 @@ class ClaimResult:
             margin=h.margin,
             variants=h.variants,
             substitutions=h.substitutions,
+            multiplicity=h.multiplicity,
         )
 
     @classmethod

@@ -136,7 +136,7 @@ AXES: tuple[Axis, ...] = get_args(Axis)
 
 # -- statistics ---------------------------------------------------------------------------
 #: Interval methods a claim or ``--repro-interval`` may ask for.
-Method = Literal["auto", "t", "bootstrap-t", "bca", "hierarchical"]
+Method = Literal["auto", "t", "bootstrap-t", "bca", "hierarchical", "anytime"]
 METHODS: tuple[Method, ...] = get_args(Method)
 #: The fewest seeds at which a method is offered (below it, its coverage is too far off).
 METHOD_MIN_SEEDS: Mapping[str, int] = {"bootstrap-t": 5, "hierarchical": 5, "bca": 20}

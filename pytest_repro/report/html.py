@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pytest_repro.report.escape import html_text
-from pytest_repro.report.model import ClaimView, claim_view, verdict_counts
+from pytest_repro.report.model import ClaimView, claim_view, paper_lines, verdict_counts
 from pytest_repro.results import ClaimResult
 
 
@@ -55,6 +55,8 @@ def panel(result: ClaimResult) -> str:
     if v.seeds_needed:
         verdict += f"<br>{e(v.seeds_needed)}"
     rows.append(("Verdict", verdict))
+    if v.anytime:
+        rows.append(("Anytime", e(v.anytime)))
     if v.expected_text:
         rows.append(("Expected", e(v.expected_text)))
     if v.adaptive is not None:
@@ -168,5 +170,19 @@ def summary_html(results: Sequence[ClaimResult]) -> str:
         "and the evidence.</p>"
         "<table><tr><th>Claim</th><th>Paper</th><th>Measured (interval)</th><th>Delta</th>"
         "<th>Verdict</th></tr>"
-        f"{rows}</table>"
+        f"{rows}</table>{_paper_level(results)}"
     )
+
+
+def _paper_level(results: Sequence[ClaimResult]) -> str:
+    """The paper-level view (power if the paper is right; flags after the correction)."""
+    lines = paper_lines(results)
+    if not lines:
+        return ""
+    body = "".join(
+        f"<li>{html_text(line.strip())}</li>"
+        if line.startswith("  ")
+        else f"</ul><p>{html_text(line)}:</p><ul>"
+        for line in lines
+    )
+    return f"<h3>Paper-level view</h3><ul>{body}</ul>".replace("<ul></ul>", "")

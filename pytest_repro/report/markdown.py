@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import anchor, md_code, md_fence, md_heading, md_line, md_text
 from pytest_repro.report.evidence import evidence
-from pytest_repro.report.model import ClaimView, claim_view
+from pytest_repro.report.model import ClaimView, claim_view, paper_lines
 from pytest_repro.report.upstream import upstream_section
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperMeta, PaperSpec
@@ -88,6 +88,7 @@ def render(
             f"| {md_text(v.delta_text)} | {v.n or ''} | {md_text(v.label)} |"
         )
     out.append("")
+    out += _paper_level(results)
     out += _gaps(views)
     out += _substitutions(spec)
     if spec.trusted:  # code from outside the paper folder that the paper chose to call
@@ -110,6 +111,21 @@ def _citation(meta: PaperMeta) -> str:
         url = f"<{meta.url}>" if _WEB_URL.fullmatch(meta.url) else md_text(meta.url)
         cite += f". {url}"
     return cite
+
+
+def _paper_level(results: Sequence[ClaimResult]) -> list[str]:
+    """The paper-level view: power if the paper is right, and the flags after the paper's
+    correction over its claims (``multiplicity:``)."""
+    lines = paper_lines(results)
+    if not lines:
+        return []
+    out = ["## Paper-level view", ""]
+    out += [
+        f"- {md_text(line.strip())}" if line.startswith("  ") else f"{md_text(line)}:"
+        for line in lines
+    ]
+    out.append("")
+    return out
 
 
 def _gaps(views: Sequence[ClaimView]) -> list[str]:
@@ -177,6 +193,8 @@ def claim_details(v: ClaimView, records: Mapping[str, RunRecord]) -> list[str]:
         lines.append(f"- Expected: {md_text(v.expected_text)}.")
     if v.seeds_needed:
         lines.append(f"- {md_text(v.seeds_needed[:1].upper() + v.seeds_needed[1:])}.")
+    if v.anytime:
+        lines.append(f"- {md_text(v.anytime[:1].upper() + v.anytime[1:])}.")
     if v.adaptive is not None:
         saved = f"; {md_text(v.adaptive.saved)} saved" if v.adaptive.saved is not None else ""
         lines.append(f"- Seeds: {md_text(v.adaptive.text)}{saved}.")

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pytest_repro.labels import claimed_comparison, comparison
 from pytest_repro.report.format import Units, at_text, first_sentence
 from pytest_repro.results import ClaimResult
-from pytest_repro.vocab import SUMMARY_ORDER, VerdictMeaning, VerdictName, meaning
+from pytest_repro.vocab import SUMMARY_ORDER, Better, VerdictMeaning, VerdictName, meaning
+
+if TYPE_CHECKING:
+    from pytest_repro.stats.anytime import AnytimeCheck
+    from pytest_repro.stats.power import PowerInput
+
+#: Verdicts with measured values that the anytime check and the paper-level view read.
+_MEASURED = ("matched", "gap", "exceeded", "disagreement", "inconclusive")
 
 
 def units_of(result: ClaimResult) -> Units:
@@ -160,8 +168,11 @@ class ClaimView:
     delta_size: str
     #: what :attr:`delta` is measured from (:func:`delta_reference`).
     delta_reference: str
-    #: ``about 12 seeds would decide it at this spread`` for an undecided claim; else empty.
+    #: the advice for an undecided claim: more seeds under ``interval: anytime``, and
+    #: how many decide it 80% of the time if the paper is right (:func:`advice_text`).
     seeds_needed: str
+    #: the anytime-valid check (:func:`anytime_text`); empty where it does not apply.
+    anytime: str
     adaptive: AdaptiveSeeds | None
     #: the notes of the statistics, then the warnings (environment drift, ...).
     notes: tuple[str, ...]
@@ -270,11 +281,8 @@ def claim_view(result: ClaimResult) -> ClaimView:
         delta=units.diff(delta_value(r)) if delta_value(r) is not None else "",
         delta_size=units.magnitude(r.delta) if r.delta is not None else "",
         delta_reference=delta_reference(r),
-        seeds_needed=(
-            f"about {r.seeds_needed} seeds would decide it at this spread"
-            if r.seeds_needed and r.verdict == "inconclusive"
-            else ""
-        ),
+        seeds_needed=advice_text(r),
+        anytime=anytime_text(r),
         adaptive=adaptive,
         notes=(*r.notes, *r.warnings),
         substitutions=tuple(
@@ -302,3 +310,176 @@ def verdict_counts(results: Iterable[ClaimResult]) -> str:
         note = "" if not known else " (expected)" if known == counts[v] else f" ({known} expected)"
         parts.append(f"{counts[v]} {v}{note}")
     return ", ".join(parts)
+
+
+# -- extra seeds that stay valid (anytime check) and the paper-level view ------------------
+def _bounds(r: ClaimResult) -> tuple[float, float] | None:
+    top = {"fraction": 1.0, "percent": 100.0}.get(r.unit or "")
+    if top is None or r.paper is None or not 0.0 <= r.paper <= top:
+        return None
+    return (0.0, top)
+
+
+def power_input(r: ClaimResult) -> PowerInput | None:
+    """The claim as the power calculation sees it (:func:`~pytest_repro.stats.power.claim_input`);
+    None for a claim without the paper's value and tolerance, unpaired, or not measured."""
+    from pytest_repro.stats.power import claim_input
+
+    if r.verdict not in _MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
+        return None
+    return claim_input(
+        name=f"{r.paper_id}::{r.id}",
+        kind=r.kind,
+        paper=r.paper,
+        tolerance=r.tolerance,
+        n=r.n,
+        values=r.values,
+        paper_spread=r.paper_spread,
+        bounds=_bounds(r),
+    )
+
+
+def anytime_check(r: ClaimResult) -> AnytimeCheck | None:
+    """The anytime-valid check of a measured claim (absolute, or paired comparative)."""
+    if r.verdict not in _MEASURED or len(r.values) < 1 or len(r.values) != r.n:
+        return None
+    from pytest_repro.stats.anytime import anytime_absolute, anytime_comparative
+
+    if r.kind == "absolute" and r.paper is not None and r.tolerance is not None:
+        better: Better = (
+            "lower" if r.better == "lower" else "none" if r.better == "none" else "higher"
+        )
+        return anytime_absolute(
+            r.values,
+            paper=r.paper,
+            tolerance=r.tolerance,
+            better=better,
+            bounds=_bounds(r),
+        )
+    if r.kind == "comparative":
+        return anytime_comparative(
+            r.values, margin=r.margin or 0.0, paper_delta=r.paper, tolerance=r.tolerance
+        )
+    return None
+
+
+def anytime_text(r: ClaimResult) -> str:
+    """``anytime check (valid however often seeds are added): inconclusive, 90% confidence
+    sequence [89.1%, 90.8%] at 5 seeds``; empty where the check does not apply."""
+    check = anytime_check(r)
+    if check is None:
+        return ""
+    units = units_of(r)
+    bounds = (check.low, check.high)
+    shown = units.interval(bounds) if r.kind == "absolute" else units.diff_interval(bounds)
+    return (
+        f"anytime check (valid however often seeds are added): {check.outcome}, "
+        f"{check.level:.0%} confidence sequence {shown} at {check.n} seeds"
+    )
+
+
+def advice_text(r: ClaimResult) -> str:
+    """What to do about an undecided claim, safe to follow again and again: add seeds under
+    ``interval: anytime``, with the seed count at which it decides the claim 80% of the
+    time if the paper is right at the observed spread."""
+    if r.verdict != "inconclusive" or anytime_check(r) is None:
+        return ""
+    from pytest_repro.stats.power import ASSURANCE, MAX_SEEDS, seeds_for
+
+    head = (
+        "to add seeds, decide with interval: anytime, a confidence sequence that stays valid "
+        "after every added seed"
+        if not (r.method or "").startswith("anytime")
+        else "add seeds and run again: interval: anytime stays valid after every added seed"
+    )
+    c = power_input(r)
+    if c is None or c.sd is None:
+        return head
+    need = seeds_for(c, rule="anytime", start=max(r.n + 1, 2))
+    spread = f"{c.sd_source} sd {units_of(r).magnitude(c.sd)}"
+    if need is None:
+        return (
+            f"{head}; no seed count up to {MAX_SEEDS} decides it {ASSURANCE:.0%} of the time "
+            f"at this spread ({spread}): the tolerance is small next to the spread"
+        )
+    return (
+        f"{head}; with {need} seeds it decides this claim {ASSURANCE:.0%} of the time "
+        f"if the paper is right ({spread})"
+    )
+
+
+def power_lines(results: Iterable[ClaimResult]) -> list[str]:
+    """Per paper, the chance of "matched" per claim if the paper is right (observed sd, or
+    the paper's) and the chance a perfect reproduction passes them all."""
+    from pytest_repro.stats.power import power_lines as lines_of
+
+    out: list[str] = []
+    for paper_id, group in _by_paper(results).items():
+        inputs = [c for c in map(power_input, group) if c is not None]
+        if inputs:
+            out.append(f"paper {paper_id}: if the paper is right")
+            out.extend(f"  {line}" for line in lines_of(inputs))
+    return out
+
+
+def _shortfall(r: ClaimResult) -> float | None:
+    from pytest_repro.stats.multiplicity import claim_p_value
+
+    if r.verdict not in _MEASURED:
+        return None
+    return claim_p_value(
+        kind=r.kind,
+        values=r.values if len(r.values) == r.n else (),
+        values_a=r.values_a,
+        values_b=r.values_b,
+        paper=r.paper,
+        tolerance=r.tolerance,
+        better=r.better,
+        margin=r.margin,
+        paper_spread=r.paper_spread,
+    )
+
+
+_CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+
+
+def multiplicity_lines(results: Iterable[ClaimResult]) -> list[str]:
+    """Per paper, whether each gap or disagreement holds after the paper's correction
+    (``multiplicity:``, Holm by default) over all of its measured claims."""
+    from pytest_repro.stats.multiplicity import PAPER_ALPHA, Correction, adjust
+
+    out: list[str] = []
+    for paper_id, group in _by_paper(results).items():
+        tested = [(r, p) for r in group if (p := _shortfall(r)) is not None]
+        flags = [(r, p) for r, p in tested if r.verdict in ("gap", "disagreement")]
+        chosen = group[0].multiplicity
+        correction: Correction = "bh" if chosen == "bh" else "none" if chosen == "none" else "holm"
+        if not flags or correction == "none":
+            continue
+        name = _CORRECTION_NAMES[correction]
+        adjusted = dict(
+            zip((id(r) for r, _ in tested), adjust([p for _, p in tested], correction), strict=True)
+        )
+        over = f"{name} over {len(tested)} claims"
+        out.append(f"paper {paper_id}: gap and disagreement flags after {over}")
+        for r, p in flags:
+            held = adjusted[id(r)] <= PAPER_ALPHA
+            word = "holds" if held else "not significant"
+            out.append(
+                f"  {paper_id}::{r.id}: {r.verdict}, {word} after {over} "
+                f"(p {p:.2g}, adjusted {adjusted[id(r)]:.2g})"
+            )
+    return out
+
+
+def paper_lines(results: Iterable[ClaimResult]) -> list[str]:
+    """The paper-level view: :func:`power_lines`, then :func:`multiplicity_lines`."""
+    kept = list(results)
+    return [*power_lines(kept), *multiplicity_lines(kept)]
+
+
+def _by_paper(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
+    groups: dict[str, list[ClaimResult]] = {}
+    for r in results:
+        groups.setdefault(r.paper_id, []).append(r)
+    return groups

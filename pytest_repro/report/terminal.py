@@ -13,7 +13,7 @@ from importlib import metadata
 
 from pytest_repro.report.escape import plain, terminal_line
 from pytest_repro.report.format import size
-from pytest_repro.report.model import claim_view, verdict_counts
+from pytest_repro.report.model import claim_view, paper_lines, verdict_counts
 from pytest_repro.results import ClaimResult
 
 
@@ -43,6 +43,8 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
     lines.append(f"  verdict    {v.label}")
     if v.seeds_needed:
         lines.append(f"             {v.seeds_needed}")
+    if v.anytime:
+        lines.append(f"  anytime    {v.anytime}")
     if v.adaptive is not None:
         lines.append(f"  seeds      {v.adaptive.text}")
     lines.extend(f"  note       {note}" for note in v.notes)
@@ -64,13 +66,20 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
 def summary_table(results: Sequence[ClaimResult]) -> list[str]:
     """One row per claim: paper value, measured with its decision interval, delta, n, label;
     then how many claims have each verdict."""
-    return [line for line, _ in summary_rows(results)]
+    return [line for line, _ in _claim_rows(results)]
 
 
 def summary_rows(results: Sequence[ClaimResult]) -> list[tuple[str, str | None]]:
     """The lines of :func:`summary_table`, each with the terminal colour of its claim's
     verdict (an expected gap has its own, :data:`pytest_repro.vocab.EXPECTED_TERMINAL`);
-    None for the header and the counts."""
+    None for the header, the counts and the paper-level view that follows them
+    (:func:`~pytest_repro.report.model.paper_lines`)."""
+    out = _claim_rows(results)
+    out.extend((terminal_line(plain(line)), None) for line in paper_lines(results))
+    return out
+
+
+def _claim_rows(results: Sequence[ClaimResult]) -> list[tuple[str, str | None]]:
     header = ("claim", "paper", "measured (decision interval)", "delta", "n", "verdict")
     rows: list[tuple[str, ...]] = [header]
     colours: list[str | None] = [None]

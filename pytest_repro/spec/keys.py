@@ -29,6 +29,7 @@ __all__ = [
     "KIT_CHECKS",
     "MAX_SEEDS",
     "MAX_SEED_VALUE",
+    "MULTIPLICITY_CHOICES",
     "PAPER_KEYS",
     "PAPER_VALUE_KEYS",
     "REQUIRED_CLAIM_KEYS",
@@ -64,7 +65,9 @@ TOP_KEYS = (
 )
 #: The blocks a spec cannot do without.
 REQUIRED_TOP_KEYS = ("paper", "run", "claims")
-PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue")
+PAPER_KEYS = ("id", "title", "authors", "year", "url", "venue", "multiplicity")
+#: ``paper.multiplicity``: Holm (default), Benjamini–Hochberg, or no correction.
+MULTIPLICITY_CHOICES = ("holm", "bh", "none")
 
 # -- upstream -----------------------------------------------------------------------------
 #: ``upstream.<name>``: an installed package at an exact version, or a checkout at a path.

@@ -1,10 +1,15 @@
-"""``paper:``: the paper's id, title and bibliographic details."""
+"""``paper:``: the paper's id, title and bibliographic details, and paper-level options.
+
+``multiplicity: holm | bh | none`` (default ``holm``) picks the correction the reports
+apply over the gap and disagreement flags of the paper's claims
+(``docs/statistics-seeds-and-papers.md``).
+"""
 
 from __future__ import annotations
 
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader
-from pytest_repro.spec.keys import ID_PATTERN, PAPER_KEYS
+from pytest_repro.spec.keys import ID_PATTERN, MULTIPLICITY_CHOICES, PAPER_KEYS
 from pytest_repro.spec.schema import PaperMeta
 
 
@@ -26,7 +31,12 @@ def build_paper(ctx: SpecContext, top: MapReader) -> PaperMeta | None:
     year = m.integer("year", minimum=1900)
     url = m.string("url")
     venue = m.string("venue")
-    if MISSING in (paper_id, title, authors, year, url, venue) or paper_id is None or title is None:
+    multiplicity = m.choice("multiplicity", MULTIPLICITY_CHOICES, default="holm")
+    if (
+        MISSING in (paper_id, title, authors, year, url, venue, multiplicity)
+        or paper_id is None
+        or title is None
+    ):
         return None
     return PaperMeta(
         id=paper_id,
@@ -36,4 +46,5 @@ def build_paper(ctx: SpecContext, top: MapReader) -> PaperMeta | None:
         url=url,
         venue=venue,
         loc=ctx.loc(node.line),
+        multiplicity=multiplicity,
     )

@@ -52,6 +52,8 @@ class PaperMeta:
     year: int | None = None
     url: str | None = None
     venue: str | None = None
+    #: the correction reports apply over the paper's gap and disagreement flags.
+    multiplicity: Literal["holm", "bh", "none"] = "holm"
     loc: Location
 
 

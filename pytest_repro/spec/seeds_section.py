@@ -119,8 +119,15 @@ def check_seeds_suffice(
             "use the default (interval: auto, statistic: mean), valid at any number of seeds, "
             f"or run {needed} seeds or more (docs/statistics.md)",
         )
-    if method == "hierarchical" and comparative:
-        c.bad("interval", "interval: hierarchical is for absolute claims", "use interval: t")
+    if method in ("hierarchical", "anytime") and comparative:
+        c.bad("interval", f"interval: {method} is for absolute claims", "use interval: t")
+    if method == "anytime" and seeds.stages:
+        c.bad(
+            "interval",
+            "interval: anytime is already valid at every seed count; adaptive seeds need no "
+            "schedule with it",
+            "give a seed count (seeds: 8) and add seeds whenever you like, or drop interval:",
+        )
 
 
 #: Welch's interval (arms on different seeds) needs this many seeds in each arm.

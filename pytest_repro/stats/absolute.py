@@ -64,6 +64,7 @@ from pytest_repro.stats.rules import (
 )
 from pytest_repro.stats.skewed import skew_calibrated
 from pytest_repro.stats.special import (
+    anytime_interval,
     deterministic_interval,
     two_sample_interval,
     widen_worse_side,
@@ -174,6 +175,8 @@ def decide_absolute(
 
     if deterministic:
         computed = deterministic_interval(x, levels, test_examples=test_examples, floor=floor)
+    elif chosen == "anytime":
+        computed = anytime_interval(x, levels, tolerance=tolerance)
     elif (chosen == "t" or one) and paper_sample and spread_sd is not None:
         assert paper_spread is not None
         m = paper_spread.seeds
@@ -320,8 +323,8 @@ def _choose_absolute(
         # logged: the hierarchical bootstrap is offered (interval: hierarchical), not imposed,
         # so one spec gives the same kind of interval whatever its runs happen to log.
         return "t", []
-    if method == "t":
-        return "t", []
+    if method in ("t", "anytime"):
+        return method, []
     if method == "bootstrap-t":
         if n < MIN_SEEDS_BOOTSTRAP_T:
             raise StatsError(

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 from pytest_repro.errors import StatsError
 from pytest_repro.stats import bootstrap as boot
@@ -174,6 +175,7 @@ def decide_comparative(
         notes.append(
             "one seed per arm: no interval on the improvement; run 2 or more seeds in each arm"
         )
+    notes.append(improvement_note(sign * xa, sign * xb, paired=paired, better=better))
     return Verdict(
         outcome=outcome_of(code),
         estimate=computed.estimate,
@@ -186,6 +188,48 @@ def decide_comparative(
         deviation_in_tol=deviation,
         notes=tuple(notes) + computed.notes,
         warnings=(),
+    )
+
+
+def wilson(wins: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval on a share ``wins / n``.
+
+    >>> [round(x, 3) for x in wilson(4, 5)]
+    [0.376, 0.964]
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    z = float(special.ndtri((1.0 + level) / 2.0))
+    share = wins / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def improvement_note(a: FloatArray, b: FloatArray, *, paired: bool, better: str) -> str:
+    """The probability of improvement: the share of comparisons in which A beats B in the
+    claimed direction (ties count half), with Wilson's 95% interval. Paired: one
+    comparison per seed; unpaired: every seed of A against every seed of B, the interval
+    counting the smaller arm as the number of independent comparisons.
+
+    ``a`` and ``b`` are turned so that higher is better.
+    """
+    way = "lower" if better == "lower" else "higher"
+    if paired:
+        d = a - b
+        wins = float(np.sum(d > 0) + 0.5 * np.sum(d == 0))
+        total, n_eff, what = d.size, d.size, "seeds"
+    else:
+        d = a[:, np.newaxis] - b[np.newaxis, :]
+        wins = float(np.sum(d > 0) + 0.5 * np.sum(d == 0))
+        total, n_eff, what = d.size, min(a.size, b.size), "arm comparisons"
+    share = wins / total if total else 0.5
+    low, high = wilson(share * n_eff, n_eff)
+    counted = f"{wins:g} of {total} {what}"
+    basis = "" if paired else f", counting {n_eff} independent comparisons"
+    return (
+        f"probability of improvement: A is {way} than B in {counted}, {share:.2f} "
+        f"(95% interval [{low:.2f}, {high:.2f}]{basis})"
     )
 
 
@@ -310,9 +354,9 @@ def _comparative_floor(
 def _choose_comparative(method: Method, n: int, paired: bool) -> str:
     if method in ("auto", "t"):
         return "t"
-    if method == "hierarchical":
+    if method in ("hierarchical", "anytime"):
         raise StatsError(
-            "interval 'hierarchical' is not available for comparative claims; use interval: t"
+            f"interval {method!r} is not available for comparative claims; use interval: t"
         )
     need = MIN_SEEDS_BOOTSTRAP_T if method == "bootstrap-t" else MIN_SEEDS_BCA
     what = "pairs" if paired else "seeds in each arm"

@@ -3,7 +3,9 @@
 * :func:`two_sample_interval`: the paper's runs as a second sample (:mod:`.twosample`);
 * :func:`widen_worse_side`: the robust fallback of ``interval: auto`` (:mod:`.robust`);
 * :func:`deterministic_interval`: ``deterministic: true``, one run whose only sampling
-  error is the test set's.
+  error is the test set's;
+* :func:`anytime_interval`: ``interval: anytime``, the confidence sequence of
+  :mod:`.anytime`, valid however often seeds are added.
 """
 
 from __future__ import annotations
@@ -75,6 +77,36 @@ def widen_worse_side(c: Computed, x: FloatArray, better: Better, why: str) -> Co
         method=f"{c.method} (worse side widened x{ratio:.2f})",
         needed_hw=None if c.needed_hw is None else c.needed_hw * ratio,
         notes=(*c.notes, note),
+    )
+
+
+def anytime_interval(x: FloatArray, levels: tuple[float, float], *, tolerance: float) -> Computed:
+    """The confidence sequence on the seed mean at both levels (unbounded below 2 seeds)."""
+    from pytest_repro.stats.anytime import floored_sd, halfwidth_factor
+
+    n = x.size
+    mean = float(np.mean(x))
+    sd = floored_sd(float(np.std(x, ddof=1)), tolerance) if n > 1 else math.nan
+
+    def bounds(level: float) -> tuple[float, float]:
+        if n < 2:
+            return (-math.inf, math.inf)
+        h = halfwidth_factor(n, alpha=1.0 - level) * sd
+        return (mean - h, mean + h)
+
+    decide_level, show_level = levels
+    note = (
+        f"anytime: a {decide_level:.0%} confidence sequence (Lai's mixture, unknown spread): "
+        "valid however often seeds are added and the claim read again"
+    )
+    return Computed(
+        estimate=mean,
+        decide=bounds(decide_level),
+        show=bounds(show_level),
+        method="anytime confidence sequence",
+        needed_ns=None,
+        needed_hw=None,
+        notes=(note,),
     )
 
 

@@ -226,3 +226,22 @@ def test_under_xdist_the_session_starts_with_the_forecast_as_a_serial_session_do
         ["repro plan: 6 runs, 3 cached, 3 to run; ~* s of compute, ~* s on 2 workers*"]
     )
     assert again.stdout.str().count("repro plan:") == 1
+
+
+def test_the_plan_shows_the_power_of_claims_that_give_the_papers_spread(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    with_spread = claim("a", extra="seeds: 5").replace(
+        "paper: 0.9\n", "paper: {value: 0.9, sd: 0.004, seeds: 5}\n"
+    )
+    make_paper(claims=with_spread + claim("b", extra="config: {base: 0.95}"))
+    result = pytester.runpytest(*PLAN)
+    result.stdout.fnmatch_lines(
+        [
+            "*= power if the paper is right =*",
+            "papers/p1/paper.yaml: from the paper's own sd",
+            "    papers/p1/paper.yaml::a: matched *% of the time at 5 seeds if the paper is right"
+            " (paper sd 0.004); 80% of the time from * seeds",
+            "    papers/p1/paper.yaml::b: 3 seeds; spread unknown*",
+        ]
+    )

@@ -118,9 +118,11 @@ def test_a_comparative_view_names_its_arms_and_what_its_delta_is_measured_from()
     assert v.delta_text == "+2.0 pp (margin 1.0 pp)"
 
 
-def test_only_an_undecided_claim_says_how_many_seeds_would_decide_it() -> None:
+def test_only_an_undecided_claim_says_how_to_add_seeds_that_stay_valid() -> None:
     assert claim_view(result(verdict="inconclusive", seeds_needed=12)).seeds_needed == (
-        "about 12 seeds would decide it at this spread"
+        "to add seeds, decide with interval: anytime, a confidence sequence that stays valid "
+        "after every added seed; with 4 seeds it decides this claim 80% of the time if the paper "
+        "is right (observed sd 0.1 pp)"
     )
     assert claim_view(result(seeds_needed=12)).seeds_needed == ""
 
@@ -139,6 +141,8 @@ def test_the_failure_block_prints_paper_versus_measured_rerun_and_the_vocab_reme
         "             n=3 (0: 87.9%, 1: 88.0%, 2: 88.1%)",
         "  delta      -2.0 pp",
         "  verdict    [gap of 2.0 pp, no hypothesis stated]",
+        "  anytime    anytime check (valid however often seeds are added): inconclusive, "
+        "90% confidence sequence [87.0%, 89.0%] at 3 seeds",
         "  note       an outlier",
         "  substitute a -> b (c)",
         "  runs       r0, r1, r2",
@@ -188,11 +192,13 @@ def test_markdown_details_and_the_html_panel_use_the_terminal_words() -> None:
     assert "- Delta: -2.0 pp." in details
     assert "- 95% CI: [87.7%, 88.3%] (student-t)." in details
     assert "- Per seed (n=3): seed 0: 87.9%, seed 1: 88.0%, seed 2: 88.1%." in details
-    assert "- About 12 seeds would decide it at this spread." in details
+    assert "- To add seeds, decide with interval: anytime, a confidence sequence" in details
+    assert "- Anytime check (valid however often seeds are added): " in details
     panel = html.panel(r)
     for word in ("Paper", "Measured", "95% CI", "Per seed", "Delta", "Verdict"):
         assert f">{word}</th>" in panel
-    assert "about 12 seeds would decide it at this spread" in panel
+    assert "with 4 seeds it decides this claim 80% of the time" in panel
+    assert ">Anytime</th>" in panel
     assert VERDICTS["inconclusive"].colour in panel
 
 
@@ -227,9 +233,9 @@ def test_annotations_take_their_level_from_the_vocab_and_skip_expected_verdicts(
             result(id="d", verdict="error", label="[error: x]"),
         ]
     )
-    assert lines == [
-        "::warning file=papers/p1/paper.yaml,line=14,title=claim b::[inconclusive: 100%25 sure]",
+    assert lines == [  # the most severe first: an error before an undecided claim
         "::error file=papers/p1/paper.yaml,line=14,title=claim d::[error: x]",
+        "::warning file=papers/p1/paper.yaml,line=14,title=claim b::[inconclusive: 100%25 sure]",
     ]
 
 
