@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_repro.vocab import VerdictName
@@ -247,12 +247,9 @@ class ClaimResult:
         return f"{self.path}::{self.id}"
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                data[key] = list(value)
-        finite: dict[str, Any] = _finite(data)
-        return finite
+        """Plain JSON data: sequences as lists, non-finite numbers as null (the same as
+        ``dataclasses.asdict`` then :func:`_finite`, in one pass)."""
+        return {f: _json_value(getattr(self, f)) for f in _CLAIM_FIELDS}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:
@@ -310,12 +307,21 @@ class Measurement:
     adaptive: Mapping[str, Any] | None = None
 
 
-def _finite(value: Any) -> Any:
-    """JSON has no NaN: non-finite numbers become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
+def _json_value(value: Any) -> Any:
+    """``value`` as plain JSON data: dataclasses and mappings as dicts, tuples and lists as
+    lists, non-finite floats as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: _json_value(getattr(value, f)) for f in value.__dataclass_fields__}
     return value
+
+
+#: The fields of a claim result, in order (its JSON keys).
+_CLAIM_FIELDS = tuple(f.name for f in fields(ClaimResult))

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from pytest_repro.report.escape import html_text
-from pytest_repro.report.model import ClaimView, claim_view, paper_lines, verdict_counts
+from pytest_repro.report.model import ClaimView, claim_view, verdict_counts
+from pytest_repro.report.paper_level import paper_lines
 from pytest_repro.results import ClaimResult
 
 

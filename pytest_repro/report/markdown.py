@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import anchor, md_code, md_fence, md_heading, md_line, md_text
 from pytest_repro.report.evidence import evidence
-from pytest_repro.report.model import ClaimView, claim_view, paper_lines
+from pytest_repro.report.model import ClaimView, claim_view
+from pytest_repro.report.paper_level import paper_lines
 from pytest_repro.report.upstream import upstream_section
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.schema import PaperMeta, PaperSpec

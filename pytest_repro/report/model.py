@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from pytest_repro.stats.power import PowerInput
 
 #: Verdicts with measured values that the anytime check and the paper-level view read.
-_MEASURED = ("matched", "gap", "exceeded", "disagreement", "inconclusive")
+MEASURED = ("matched", "gap", "exceeded", "disagreement", "inconclusive")
 
 
 def units_of(result: ClaimResult) -> Units:
@@ -243,8 +243,25 @@ class ClaimView:
         return ", ".join(f"{s.seed}: {s.value}" for s in self.per_seed)
 
 
+#: Views already made this session, by the identity of their result (the terminal, the
+#: failure text, results.md and HTML each ask for the same claim's).
+_VIEWS: dict[int, tuple[ClaimResult, ClaimView]] = {}
+_VIEWS_KEPT = 8192
+
+
 def claim_view(result: ClaimResult) -> ClaimView:
     """The display facts of ``result``, computed once for every format."""
+    known = _VIEWS.get(id(result))
+    if known is not None and known[0] is result:
+        return known[1]
+    view = _claim_view(result)
+    if len(_VIEWS) >= _VIEWS_KEPT:
+        _VIEWS.clear()
+    _VIEWS[id(result)] = (result, view)
+    return view
+
+
+def _claim_view(result: ClaimResult) -> ClaimView:
     r = result
     units = units_of(r)
     comparative = r.kind == "comparative"
@@ -325,7 +342,7 @@ def power_input(r: ClaimResult) -> PowerInput | None:
     None for a claim without the paper's value and tolerance, unpaired, or not measured."""
     from pytest_repro.stats.power import claim_input
 
-    if r.verdict not in _MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
+    if r.verdict not in MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
         return None
     return claim_input(
         name=f"{r.paper_id}::{r.id}",
@@ -341,7 +358,7 @@ def power_input(r: ClaimResult) -> PowerInput | None:
 
 def anytime_check(r: ClaimResult) -> AnytimeCheck | None:
     """The anytime-valid check of a measured claim (absolute, or paired comparative)."""
-    if r.verdict not in _MEASURED or len(r.values) < 1 or len(r.values) != r.n:
+    if r.verdict not in MEASURED or len(r.values) < 1 or len(r.values) != r.n:
         return None
     from pytest_repro.stats.anytime import anytime_absolute, anytime_comparative
 
@@ -406,80 +423,3 @@ def advice_text(r: ClaimResult) -> str:
         f"{head}; with {need} seeds it decides this claim {ASSURANCE:.0%} of the time "
         f"if the paper is right ({spread})"
     )
-
-
-def power_lines(results: Iterable[ClaimResult]) -> list[str]:
-    """Per paper, the chance of "matched" per claim if the paper is right (observed sd, or
-    the paper's) and the chance a perfect reproduction passes them all."""
-    from pytest_repro.stats.power import power_lines as lines_of
-
-    out: list[str] = []
-    for paper_id, group in _by_paper(results).items():
-        inputs = [c for c in map(power_input, group) if c is not None]
-        if inputs:
-            out.append(f"paper {paper_id}: if the paper is right")
-            out.extend(f"  {line}" for line in lines_of(inputs))
-    return out
-
-
-def _shortfall(r: ClaimResult) -> float | None:
-    from pytest_repro.stats.multiplicity import claim_p_value
-
-    if r.verdict not in _MEASURED:
-        return None
-    return claim_p_value(
-        kind=r.kind,
-        values=r.values if len(r.values) == r.n else (),
-        values_a=r.values_a,
-        values_b=r.values_b,
-        paper=r.paper,
-        tolerance=r.tolerance,
-        better=r.better,
-        margin=r.margin,
-        paper_spread=r.paper_spread,
-    )
-
-
-_CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
-
-
-def multiplicity_lines(results: Iterable[ClaimResult]) -> list[str]:
-    """Per paper, whether each gap or disagreement holds after the paper's correction
-    (``multiplicity:``, Holm by default) over all of its measured claims."""
-    from pytest_repro.stats.multiplicity import PAPER_ALPHA, Correction, adjust
-
-    out: list[str] = []
-    for paper_id, group in _by_paper(results).items():
-        tested = [(r, p) for r in group if (p := _shortfall(r)) is not None]
-        flags = [(r, p) for r, p in tested if r.verdict in ("gap", "disagreement")]
-        chosen = group[0].multiplicity
-        correction: Correction = "bh" if chosen == "bh" else "none" if chosen == "none" else "holm"
-        if not flags or correction == "none":
-            continue
-        name = _CORRECTION_NAMES[correction]
-        adjusted = dict(
-            zip((id(r) for r, _ in tested), adjust([p for _, p in tested], correction), strict=True)
-        )
-        over = f"{name} over {len(tested)} claims"
-        out.append(f"paper {paper_id}: gap and disagreement flags after {over}")
-        for r, p in flags:
-            held = adjusted[id(r)] <= PAPER_ALPHA
-            word = "holds" if held else "not significant"
-            out.append(
-                f"  {paper_id}::{r.id}: {r.verdict}, {word} after {over} "
-                f"(p {p:.2g}, adjusted {adjusted[id(r)]:.2g})"
-            )
-    return out
-
-
-def paper_lines(results: Iterable[ClaimResult]) -> list[str]:
-    """The paper-level view: :func:`power_lines`, then :func:`multiplicity_lines`."""
-    kept = list(results)
-    return [*power_lines(kept), *multiplicity_lines(kept)]
-
-
-def _by_paper(results: Iterable[ClaimResult]) -> dict[str, list[ClaimResult]]:
-    groups: dict[str, list[ClaimResult]] = {}
-    for r in results:
-        groups.setdefault(r.paper_id, []).append(r)
-    return groups

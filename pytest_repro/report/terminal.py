@@ -13,7 +13,8 @@ from importlib import metadata
 
 from pytest_repro.report.escape import plain, terminal_line
 from pytest_repro.report.format import size
-from pytest_repro.report.model import claim_view, paper_lines, verdict_counts
+from pytest_repro.report.model import claim_view, verdict_counts
+from pytest_repro.report.paper_level import paper_lines
 from pytest_repro.results import ClaimResult
 
 
@@ -73,7 +74,7 @@ def summary_rows(results: Sequence[ClaimResult]) -> list[tuple[str, str | None]]
     """The lines of :func:`summary_table`, each with the terminal colour of its claim's
     verdict (an expected gap has its own, :data:`pytest_repro.vocab.EXPECTED_TERMINAL`);
     None for the header, the counts and the paper-level view that follows them
-    (:func:`~pytest_repro.report.model.paper_lines`)."""
+    (:func:`~pytest_repro.report.paper_level.paper_lines`)."""
     out = _claim_rows(results)
     out.extend((terminal_line(plain(line)), None) for line in paper_lines(results))
     return out

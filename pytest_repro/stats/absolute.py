@@ -226,6 +226,14 @@ def decide_absolute(
         disagreement=disagreement,
         bounds=(lo_bound, hi_bound),
     )
+    if needed is not None:
+        # An interval widened on one side is extrapolated as if widened on both, which can
+        # disagree with the decision at n itself: the decision at n is what happened.
+        decided = outcome_of(code) != "inconclusive"
+        if decided and needed > n:
+            needed = n
+        elif not decided and needed <= n:
+            needed = None if n >= int(computed.needed_ns[-1]) else n + 1  # type: ignore[index]
     deviation = abs(computed.estimate - paper) / tolerance
     if n == 1 and paper_spread is None:
         notes.append(

@@ -7,6 +7,7 @@ its columns are seeds.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -32,11 +33,21 @@ def t_quantile(level: float | FloatArray, df: ArrayLike) -> FloatArray:
 
     ``df`` may be fractional (Welch) or an array; ``df <= 0`` gives ``inf``.
     """
+    if np.ndim(level) == 0 and np.ndim(df) == 0:  # one multiplier: cached
+        return np.asarray(_t_scalar(float(level), float(df)), dtype=np.float64)  # type: ignore[arg-type]
     df_arr = np.asarray(df, dtype=np.float64)
     p = (1.0 + np.asarray(level, dtype=np.float64)) / 2.0
     with np.errstate(invalid="ignore"):
         q = np.asarray(special.stdtrit(np.where(df_arr > 0, df_arr, 1.0), p), dtype=np.float64)
     return np.where(df_arr > 0, q, np.inf)
+
+
+@functools.lru_cache(maxsize=4096)
+def _t_scalar(level: float, df: float) -> float:
+    """One two-sided multiplier (a claim asks for the same few again and again)."""
+    if not df > 0:
+        return math.inf
+    return float(special.stdtrit(df, (1.0 + level) / 2.0))
 
 
 def z_quantile(level: float) -> float:

@@ -116,10 +116,18 @@ def claim_input(
 
 
 def _sd_quantiles(sd: float, n: int) -> FloatArray:
+    return np.asarray(sd * _unit_sd_quantiles(n), dtype=np.float64)
+
+
+@lru_cache(maxsize=1024)
+def _unit_sd_quantiles(n: int) -> FloatArray:
+    """Quadrature points of the sd of ``n`` normal seeds with sd 1 (read-only)."""
     u = (np.arange(QUADRATURE_POINTS) + 0.5) / QUADRATURE_POINTS
     k = (n - 1) / 2.0
     chi2 = 2.0 * special.gammaincinv(k, u)
-    return np.asarray(sd * np.sqrt(chi2 / (n - 1)), dtype=np.float64)
+    out = np.asarray(np.sqrt(chi2 / (n - 1)), dtype=np.float64)
+    out.setflags(write=False)
+    return out
 
 
 def _halfwidths(c: PowerInput, n: int, rule: Rule) -> FloatArray:

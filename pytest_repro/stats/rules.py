@@ -9,6 +9,7 @@ Outcomes are coded as small integers (index into :data:`OUTCOME_CODES`).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -382,7 +383,20 @@ def halfwidths_t(
     sds, dfs, _ = t_sd_df(own, ns, spread_sd=spread_sd, spread_m=spread_m)
     if floor is not None:
         sds = floor.apply(sds)
+    contiguous = ns.size > 0 and int(ns[-1]) - int(ns[0]) + 1 == ns.size
+    if spread_sd is None and contiguous:  # df = n - 1: the same multipliers every time
+        multipliers = _t_over_root_n(float(level), int(ns[0]), int(ns[-1]))
+        return np.asarray(multipliers * sds, dtype=np.float64)
     return np.asarray(t_quantile(level, dfs) * sds / np.sqrt(ns), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=256)
+def _t_over_root_n(level: float, first: int, last: int) -> FloatArray:
+    """``t_{level, n-1} / sqrt(n)`` for ``n = first .. last`` (read-only)."""
+    ns = np.arange(first, last + 1, dtype=np.float64)
+    out = np.asarray(t_quantile(level, ns - 1) / np.sqrt(ns), dtype=np.float64)
+    out.setflags(write=False)
+    return out
 
 
 def halfwidths_welch(sd_a: float, sd_b: float, ns: NDArray[np.int64], level: float) -> FloatArray:

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_repro.errors import ReproError
 from pytest_repro.report import html, markdown, terminal
-from pytest_repro.report.model import multiplicity_lines, paper_lines, power_lines
+from pytest_repro.report.paper_level import multiplicity_lines, paper_lines, power_lines
 from pytest_repro.results import ClaimResult
 from pytest_repro.spec.loader import load_spec_text
 
