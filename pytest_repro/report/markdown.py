@@ -121,12 +121,14 @@ def _paper_level(results: Sequence[ClaimResult]) -> list[str]:
     if not lines:
         return []
     out = ["## Paper-level view", ""]
-    out += [
-        f"- {md_text(line.strip())}" if line.startswith("  ") else f"{md_text(line)}:"
-        for line in lines
-    ]
+    for line in lines:
+        if line.startswith("  "):  # a claim's line: its id is enough within one paper
+            out.append(f"- {md_text(line.strip().split('::', 1)[-1])}")
+            continue
+        head = line.split(": ", 1)[-1]  # "paper 2011.14439: if the paper is right"
+        out += ["", f"{md_text(head[:1].upper() + head[1:])}:", ""]
     out.append("")
-    return out
+    return [out[0], *[x for i, x in enumerate(out[1:]) if not (x == "" and out[i] == "")]]
 
 
 def _gaps(views: Sequence[ClaimView]) -> list[str]:

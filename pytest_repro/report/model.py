@@ -382,7 +382,10 @@ def anytime_check(r: ClaimResult) -> AnytimeCheck | None:
 
 def anytime_text(r: ClaimResult) -> str:
     """``anytime check (valid however often seeds are added): inconclusive, 90% confidence
-    sequence [89.1%, 90.8%] at 5 seeds``; empty where the check does not apply."""
+    sequence [89.1%, 90.8%] at 5 seeds`` for an undecided claim; empty for a decided one
+    (its verdict stands) and where the check does not apply."""
+    if r.verdict != "inconclusive" or (r.method or "").startswith("anytime"):
+        return ""  # only where adding seeds is the question, and not its own verdict again
     check = anytime_check(r)
     if check is None:
         return ""

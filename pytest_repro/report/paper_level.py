@@ -25,7 +25,10 @@ def power_lines(results: Iterable[ClaimResult]) -> list[str]:
     for paper_id, group in _by_paper(results).items():
         inputs = [c for c in map(power_input, group) if c is not None]
         if inputs:
-            out.append(f"paper {paper_id}: if the paper is right")
+            out.append(
+                f"paper {paper_id}: the chance each claim is matched at its seeds "
+                "if the paper is right"
+            )
             out.extend(f"  {line}" for line in lines_of(inputs))
     return out
 

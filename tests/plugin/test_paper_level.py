@@ -90,7 +90,9 @@ def test_multiplicity_none_adds_no_line_and_bh_names_itself() -> None:
 
 def test_the_power_lines_give_each_claim_and_the_whole_paper() -> None:
     lines = power_lines([result("a", (0.9, 0.905, 0.895), verdict="matched")])
-    assert lines[0] == "paper p1: if the paper is right"
+    assert (
+        lines[0] == "paper p1: the chance each claim is matched at its seeds if the paper is right"
+    )
     assert lines[1].startswith("  p1::a: matched ")
     assert lines[-1].startswith("  if the paper is right, all 1 claims are matched at these seeds")
 

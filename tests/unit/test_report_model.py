@@ -140,9 +140,7 @@ def test_the_failure_block_prints_paper_versus_measured_rerun_and_the_vocab_reme
         "             95% CI [87.7%, 88.3%]   student-t",
         "             n=3 (0: 87.9%, 1: 88.0%, 2: 88.1%)",
         "  delta      -2.0 pp",
-        "  verdict    [gap of 2.0 pp, no hypothesis stated]",
-        "  anytime    anytime check (valid however often seeds are added): inconclusive, "
-        "90% confidence sequence [87.0%, 89.0%] at 3 seeds",
+        "  verdict    [gap of 2.0 pp, no hypothesis stated]",  # decided: no anytime line
         "  note       an outlier",
         "  substitute a -> b (c)",
         "  runs       r0, r1, r2",
@@ -296,3 +294,15 @@ def test_a_spec_that_could_not_be_read_is_a_paper_with_problems_in_the_json(
     }
     assert [c["id"] for c in papers[0]["claims"]] == ["acc"]
     assert [r.to_json() for r in writers.read_json(tmp_path / "out.json")] == [result().to_json()]
+
+
+def test_the_anytime_check_is_shown_only_where_adding_seeds_is_the_question() -> None:
+    undecided = claim_view(result(verdict="inconclusive")).anytime
+    assert undecided.startswith("anytime check (valid however often seeds are added): ")
+    assert claim_view(result(verdict="matched")).anytime == ""
+    assert claim_view(result(verdict="gap")).anytime == ""
+    # a claim decided with interval: anytime already reads the sequence as its verdict
+    assert (
+        claim_view(result(verdict="inconclusive", method="anytime confidence sequence")).anytime
+        == ""
+    )
