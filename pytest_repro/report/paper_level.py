@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pytest_repro.report.model import MEASURED, power_input
+from pytest_repro.report.model import MEASURED, power_input, units_of
 from pytest_repro.results import ClaimResult
 
 
@@ -23,13 +23,15 @@ def power_lines(results: Iterable[ClaimResult]) -> list[str]:
 
     out: list[str] = []
     for paper_id, group in _by_paper(results).items():
-        inputs = [c for c in map(power_input, group) if c is not None]
+        made = [(r, power_input(r)) for r in group]
+        inputs = [c for _, c in made if c is not None]
+        sd_text = {c.name: units_of(r).magnitude for r, c in made if c is not None}
         if inputs:
             out.append(
                 f"paper {paper_id}: the chance each claim is matched at its seeds "
                 "if the paper is right"
             )
-            out.extend(f"  {line}" for line in lines_of(inputs))
+            out.extend(f"  {line}" for line in lines_of(inputs, sd_text))
     return out
 
 

@@ -20,7 +20,7 @@ interval to clear 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -242,9 +242,12 @@ def power_table(claims: Sequence[PowerInput]) -> tuple[list[PowerRow], float | N
     return rows, joint
 
 
-def power_lines(claims: Sequence[PowerInput]) -> list[str]:
+def power_lines(
+    claims: Sequence[PowerInput], sd_text: Mapping[str, Callable[[float], str]] | None = None
+) -> list[str]:
     """The power table as plain lines (the plan prints them before running; the reports
     after). Text from the spec (claim names) is not escaped here: each output does.
+    ``sd_text`` writes a claim's sd in its units, by claim name (default ``%.3g``).
 
     >>> c = PowerInput(name="p::acc", paper=0.9, tolerance=0.01, n=5, sd=0.005)
     >>> power_lines([c])[-1]
@@ -266,7 +269,7 @@ def power_lines(claims: Sequence[PowerInput]) -> list[str]:
         )
         out.append(
             f"{r.name}: matched {r.matched:.1%} of the time at {r.n} seeds if the paper is right "
-            f"({r.sd_source} sd {r.sd:.3g}); {assure}"
+            f"({r.sd_source} sd {_sd(r, sd_text)}); {assure}"
         )
     if joint is None:
         out.append(f"all {len(rows)} claims matched: unknown (a spread is unknown)")
@@ -276,6 +279,12 @@ def power_lines(claims: Sequence[PowerInput]) -> list[str]:
             f"{joint:.1%} of the time"
         )
     return out
+
+
+def _sd(row: PowerRow, sd_text: Mapping[str, Callable[[float], str]] | None) -> str:
+    assert row.sd is not None
+    write = (sd_text or {}).get(row.name)
+    return write(row.sd) if write is not None else f"{row.sd:.3g}"
 
 
 __all__ = [
