@@ -58,7 +58,9 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
         if outcome == "disagreement":
             return f"[fundamental disagreement: {measured}, see {_see(claim)}]"
     if outcome == "matched":
-        return f"[matched within {units.magnitude(claim.tolerance or 0.0)}]"
+        return (
+            f"[matched within {tolerance_text(claim.tolerance, claim.tolerance_relative, units)}]"
+        )
     if outcome == "gap" and claim.better == "none":
         side = "above" if delta > 0 else "below"
         return f"[{side} the paper by {units.magnitude(delta)}" + _hypothesis(claim) + "]"
@@ -79,6 +81,12 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
     return "[inconclusive: the interval is too wide to decide]"
 
 
+def tolerance_text(tolerance: float | None, relative: float | None, units: Units) -> str:
+    """``1.0 pp``, or ``5% of the paper (4.5 pp)`` for a relative tolerance."""
+    size = units.magnitude(tolerance or 0.0)
+    return f"{relative * 100:g}% of the paper ({size})" if relative else size
+
+
 def _direction(better: str) -> str:
     return "lower" if better == "lower" else "higher"
 
@@ -93,4 +101,4 @@ def _see(claim: Claim) -> str:
     return claim.see or f"results.md#{claim.id}"
 
 
-__all__ = ["claimed_comparison", "comparison", "verdict_label"]
+__all__ = ["claimed_comparison", "comparison", "tolerance_text", "verdict_label"]

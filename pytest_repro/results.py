@@ -47,6 +47,8 @@ class ClaimHeader:
     substitutions: tuple[Mapping[str, str], ...]
     #: the paper's ``multiplicity:`` (holm, bh or none): the paper-level correction.
     multiplicity: str = "holm"
+    #: ``tolerance: 5%``: the share of the paper's value (``tolerance`` is in units).
+    tolerance_relative: float | None = None
 
     @classmethod
     def of(cls, spec: PaperSpec, claim: Claim) -> ClaimHeader:
@@ -71,6 +73,7 @@ class ClaimHeader:
             paper=claim.paper.value if claim.paper else None,
             paper_spread=paper_spread,
             tolerance=claim.tolerance,
+            tolerance_relative=claim.tolerance_relative,
             better=claim.better,
             unit=claim.unit,
             hypothesis=claim.hypothesis,
@@ -106,6 +109,7 @@ class ClaimResult:
     paper: float | None = None
     paper_spread: Mapping[str, Any] | None = None
     tolerance: float | None = None
+    tolerance_relative: float | None = None
     better: str = "higher"
     unit: str | None = None
     n: int = 0
@@ -156,6 +160,7 @@ class ClaimResult:
             paper=h.paper,
             paper_spread=h.paper_spread,
             tolerance=h.tolerance,
+            tolerance_relative=h.tolerance_relative,
             better=h.better,
             unit=h.unit,
             hypothesis=h.hypothesis,

@@ -283,7 +283,16 @@ def _claim_view(result: ClaimResult) -> ClaimView:
         at=at_text(r.at),
         paper=paper_text(r),
         paper_given=r.paper is not None or comparative,
-        tolerance=f"±{units.magnitude(r.tolerance)}" if r.tolerance else "",
+        tolerance=(
+            f"±{units.magnitude(r.tolerance)}"
+            + (
+                f" ({r.tolerance_relative * 100:g}% of the paper's value)"
+                if r.tolerance_relative
+                else ""
+            )
+            if r.tolerance
+            else ""
+        ),
         arms=(r.variants[0], r.variants[1]) if comparative and len(r.variants) >= 2 else None,
         config="" if comparative else (r.variants[0] if r.variants else "defaults"),
         measured=measured_text(r),

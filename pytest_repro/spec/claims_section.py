@@ -8,6 +8,7 @@ Seeds are read by :mod:`pytest_repro.spec.seeds_section`, variants and overrides
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -132,11 +133,7 @@ def _claim(
             "write better: higher or better: lower",
         )
     paper = _paper_value(ctx, c)
-    tolerance = c.number(
-        "tolerance",
-        exclusive_minimum=0.0,
-        meaning=" (tolerance is a distance from the paper value)",
-    )
+    tolerance, tolerance_relative = _tolerance(c, paper)
     if kind == "absolute" and not comparative:
         if not c.has("paper"):
             c.bad("paper", "is required but missing", "give the paper's value: paper: 0.94")
@@ -230,6 +227,7 @@ def _claim(
         deterministic=bool(deterministic),
         test_examples=test_examples,
         skewed_seeds=bool(skewed_seeds),
+        tolerance_relative=tolerance_relative,
         id=claim_id,
         text=text,
         source=source,
@@ -406,6 +404,38 @@ def _paper_value(ctx: SpecContext, c: MapReader) -> Any:
         ci_method=ci_method,
         loc=c.loc("paper"),
     )
+
+
+_RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%\s*$")
+
+
+def _tolerance(c: MapReader, paper: Any) -> tuple[Any, float | None]:
+    """``tolerance: 0.01`` in the metric's units, or ``tolerance: 5%`` of the paper's value
+    (returned in the metric's units, with the share)."""
+    raw = c.raw("tolerance")
+    text = raw.value if raw is not None and raw.kind == "scalar" else None
+    match = _RELATIVE.match(text) if isinstance(text, str) else None
+    if match is None:
+        value = c.number(
+            "tolerance",
+            exclusive_minimum=0.0,
+            meaning=" (tolerance is a distance from the paper value)",
+        )
+        return value, None
+    share = float(match.group(1)) / 100.0
+    if share <= 0:
+        return c.bad("tolerance", "a relative tolerance must be above 0%", "write e.g. 5%"), None
+    if not isinstance(paper, PaperValue) or paper.value == 0:
+        return (
+            c.bad(
+                "tolerance",
+                f"{str(text).strip()} is a share of the paper's value, and this claim "
+                + ("gives none" if not isinstance(paper, PaperValue) else "gives 0"),
+                "give paper: (non-zero), or write the tolerance in the metric's units: 0.01",
+            ),
+            None,
+        )
+    return share * abs(paper.value), share
 
 
 def _compare(

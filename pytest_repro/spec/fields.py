@@ -177,6 +177,11 @@ class MapReader:
             elif isinstance(value, str) and value.rstrip().endswith(("%", "pp")):
                 fix = (
                     "write the number in the metric's units: 0.5 pp of accuracy in [0, 1] is 0.005"
+                    + (
+                        " (a tolerance may also be a share of the paper's value: 5%)"
+                        if key == "tolerance"
+                        else ""
+                    )
                 )
             return self.bad(key, f"must be a number, got {describe(node)}", fix)
         number = float(value)

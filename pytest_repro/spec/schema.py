@@ -315,6 +315,9 @@ class Claim:
     at: At
     paper: PaperValue | None = None
     tolerance: float | None = None
+    #: ``tolerance: 5%``: the tolerance as a share of the paper's value (0.05), which
+    #: ``tolerance`` then holds in the metric's units.
+    tolerance_relative: float | None = None
     seeds: SeedPlan
     variant: Variant | None = None  # absolute claims
     compare: tuple[Variant, Variant] | None = None  # comparative claims: (A, B)
