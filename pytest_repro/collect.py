@@ -158,9 +158,9 @@ class ClaimItem(ReproItem):
             )
             pytest.fail(f"{self.claim.loc}: claim {self.claim.id}: {exc}", pytrace=False)
         if spec.run.resources.gpus:
-            from pytest_repro.execution.gpus import visible_gpus
+            from pytest_repro.execution.gpus import inventory, select
 
-            have = len(visible_gpus())
+            have = len(select(inventory(), runtime.cfg.gpus))
             if have < spec.run.resources.gpus:
                 pytest.skip(
                     f"needs {spec.run.resources.gpus} GPU(s) (run.resources.gpus, {spec.run.loc}); {have} visible"

@@ -69,6 +69,8 @@ class ReproConfig:
     progress: float = 10.0
     #: ``--repro-shard=I/N``: run only shard I (1-based) of N; None: everything.
     shard: tuple[int, int] | None = None
+    #: ``--repro-gpus``: ``auto``, ``none`` or positions into the visible devices (``0,1,3``).
+    gpus: str = "auto"
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -176,6 +178,12 @@ OPTIONS: tuple[_Option, ...] = (
         "progress",
         "while runs execute, print what is in flight every N seconds (default 10), or off",
         metavar="SECONDS",
+    ),
+    _Option(
+        "gpus",
+        "which visible GPUs runs may lease: auto (all; an outer CUDA_VISIBLE_DEVICES is "
+        "respected), none, or positions into them such as 0,1,3",
+        metavar="auto|none|LIST",
     ),
     _Option(
         "shard",
@@ -294,6 +302,9 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
         values["results"] = results == "write"
     number("timeout", "timeout", _duration, "a duration such as 90s, 30m or 2h")
     number("shard", "shard", _shard, "I/N with 1 <= I <= N, such as 2/4")
+    gpus_value, origin = raw("gpus")
+    if gpus_value is not None:
+        values["gpus"] = _gpus(str(gpus_value).strip(), origin)
     progress, origin = raw("progress")
     if progress is not None:
         text = str(progress).strip().lower()
@@ -388,6 +399,19 @@ def _seed(value: Any) -> int | None:
     return number if 0 <= number < 2**32 else None
 
 
+def _gpus(text: str, origin: str) -> str:
+    """``--repro-gpus`` checked against the visible devices (and ``PYTEST_REPRO_FAKE_GPUS``)."""
+    from pytest_repro.execution.gpus import inventory, select
+
+    try:
+        select(inventory(), text)
+    except ValueError as exc:
+        raise pytest.UsageError(
+            f"{origin}={text!r}: {exc}; use auto, none, or positions such as 0,1,3"
+        ) from None
+    return text
+
+
 def _shard(value: Any) -> tuple[int, int] | None:
     index, sep, count = str(value).strip().partition("/")
     i, n = _positive_int(index), _positive_int(count)
@@ -436,6 +460,8 @@ def describe(cfg: ReproConfig) -> str:
         parts.append("plan only (nothing executes)")
     if cfg.shard:
         parts.append(f"shard {cfg.shard[0]}/{cfg.shard[1]}")
+    if cfg.gpus != "auto":
+        parts.append(f"gpus={cfg.gpus}")
     return ", ".join(parts)
 
 

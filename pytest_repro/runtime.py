@@ -106,7 +106,7 @@ class Runtime:
     @property
     def service(self) -> RunService:
         if self._service is None:
-            from pytest_repro.execution.gpus import GpuLeases
+            from pytest_repro.execution.gpus import GpuLeases, inventory, select
             from pytest_repro.execution.service import RunService
 
             self._service = RunService(
@@ -114,7 +114,9 @@ class Runtime:
                 store=self.store(),
                 executor=self._make_executor(),
                 lock=self._lock_factory(),
-                gpu_lease=GpuLeases(self.cfg.workdir / "locks").lease,
+                gpu_lease=GpuLeases(
+                    self.cfg.workdir / "locks", devices=select(inventory(), self.cfg.gpus)
+                ).lease,
                 readers=self.readers(),
                 session_start=self.session_start,
                 watch=self._progress_watch(),

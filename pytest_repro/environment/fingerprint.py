@@ -265,6 +265,15 @@ def device_kind(gpus: int) -> str:
         raise ValueError(f"gpus={gpus}: a GPU count is >= 0")
     if gpus == 0:
         return "cpu"
+    if os.environ.get("PYTEST_REPRO_FAKE_GPUS") is not None:  # a simulated inventory
+        from pytest_repro.execution.gpus import inventory
+
+        if len(inventory()) < gpus:
+            raise EnvironmentDrift(
+                f"resources.gpus={gpus}, but the simulated inventory (PYTEST_REPRO_FAKE_GPUS) "
+                f"has {len(inventory())}\n    fix: list more devices, or lower resources.gpus"
+            )
+        return "cuda:simulated"
     visible = visible_gpus()
     if len(visible) < gpus:
         where = os.environ.get("CUDA_VISIBLE_DEVICES")

@@ -73,6 +73,8 @@ class RunRequest:
     packages: tuple[str, ...] = ()
     gpus: int = 0
     memory: int | None = None
+    #: GPU memory to hold on each leased device (``resources.gpu_memory``); None: whole.
+    gpu_memory: int | None = None
     #: the identity of each ``upstream:`` entry (version, files, commit, dirty state).
     upstream: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -292,6 +294,7 @@ class Planner:
             packages=requirement_names(spec),
             gpus=spec.run.resources.gpus,
             memory=spec.run.resources.memory,
+            gpu_memory=spec.run.resources.gpu_memory,
             upstream=ids,
         )
 

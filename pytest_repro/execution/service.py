@@ -115,8 +115,7 @@ class RunService:
         store: RunStore | None,
         executor: Executor,
         lock: Callable[[str], RunLock] | None = None,
-        gpu_lease: Callable[[int], contextlib.AbstractContextManager[tuple[str, ...]]]
-        | None = None,
+        gpu_lease: Callable[..., contextlib.AbstractContextManager[tuple[str, ...]]] | None = None,
         readers: Mapping[str, MetricReader] = BUILTIN_READERS,
         session_start: float | None = None,
         watch: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
@@ -365,7 +364,7 @@ class RunService:
         if request.gpus <= 0 or self._gpu_lease is None:
             yield ()
             return
-        with self._gpu_lease(request.gpus) as devices:
+        with self._gpu_lease(request.gpus, memory=request.gpu_memory) as devices:
             yield devices
 
     def _finish(

@@ -91,7 +91,7 @@ RUN_KEYS = (
 RUN_CWDS = ("paper", "run_dir")
 #: ``run.config.<name>: {value: ..., source: ..., why: ...}``.
 CONFIG_VALUE_KEYS = ("value", "source", "why")
-RESOURCES_KEYS = ("gpus", "threads", "memory")
+RESOURCES_KEYS = ("gpus", "threads", "memory", "gpu_memory")
 #: Placeholders every ``command:`` may use besides the ``run.config`` names.
 RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir", "max_steps", "max_epochs", "smoke")
 #: Budget placeholders: the smoke budget in smoke mode, the ``run.config`` value otherwise.

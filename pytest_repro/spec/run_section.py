@@ -294,9 +294,27 @@ def _resources(ctx: SpecContext, m: MapReader) -> Any:
                 f"{describe(raw) if raw else ''} is not a size",
                 "write e.g. 4GiB or 512MB",
             )
-    if MISSING in (gpus, threads, memory):
+    gpu_memory: Any = None
+    if r.has("gpu_memory"):
+        raw = r.raw("gpu_memory")
+        gpu_memory = parse_size(raw.value if raw and raw.kind == "scalar" else None)
+        if gpu_memory is None or gpu_memory <= 0:
+            gpu_memory = r.bad(
+                "gpu_memory",
+                f"{describe(raw) if raw else ''} is not a size",
+                "write e.g. 20GiB",
+            )
+        elif gpus == 0:
+            gpu_memory = r.bad(
+                "gpu_memory",
+                "is GPU memory per leased device, but the run leases no GPU",
+                "add gpus: 1 (or more), or remove gpu_memory",
+            )
+    if MISSING in (gpus, threads, memory, gpu_memory):
         return MISSING
-    return Resources(gpus=gpus, threads=threads, memory=memory, loc=ctx.loc(node.line))
+    return Resources(
+        gpus=gpus, threads=threads, memory=memory, gpu_memory=gpu_memory, loc=ctx.loc(node.line)
+    )
 
 
 def _env(ctx: SpecContext, m: MapReader) -> Any:

@@ -103,6 +103,8 @@ class Resources:
     gpus: int = 0
     threads: int | None = None  # compute threads per run; None = the session default (1)
     memory: int | None = None  # bytes; a cap on the resident memory of the run's processes
+    #: bytes of GPU memory held on each leased device, so small runs share one; None: whole.
+    gpu_memory: int | None = None
     loc: Location | None = None
 
 

@@ -1,0 +1,68 @@
+"""GPU scheduling through a whole session, on a simulated inventory (no CUDA needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import MakePaper, claim
+
+TRAIN = """\
+import os
+
+def run(ctx):
+    seen = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    ctx.log(epoch=5, acc=0.899 + 0.001 * ctx.seed, device=float(seen or -1))
+"""
+HEADER = """\
+paper:
+  id: "{paper_id}"
+  title: A GPU paper
+run:
+  entrypoint: train:run
+  resources: {{gpus: 1, gpu_memory: 20GiB}}
+  config:
+    epochs: 5
+"""
+FAST = ("-p", "no:cacheprovider", "-v")
+#: the device each run saw, as a number: 3 within 0.01 means every seed saw device 3
+DEVICE_CLAIM = (
+    claim("dev", paper=3.0)
+    .replace("metric: acc", "metric: device")
+    .replace("    unit: fraction\n", "")
+)
+
+
+def test_runs_that_fit_share_one_simulated_device(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_REPRO_FAKE_GPUS", "3:80GiB")
+    make_paper(header=HEADER, train=TRAIN, claims=claim() + DEVICE_CLAIM)
+    result = pytester.runpytest("--repro-workers=2", *FAST)
+    result.assert_outcomes(passed=2)  # every run saw device 3, the one in the inventory
+    assert list((pytester.path / ".repro" / "locks").glob("gpu-3.json"))
+
+
+def test_which_devices_is_checked_against_the_inventory(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_REPRO_FAKE_GPUS", "2x80GiB")
+    make_paper(header=HEADER, train=TRAIN)
+    result = pytester.runpytest("--repro-gpus=0,2", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--repro-gpus='0,2': there is no device 2: 2 are visible*"])
+    result = pytester.runpytest("--repro-gpus=none", *FAST)
+    result.stdout.fnmatch_lines(
+        ["*[[]skipped: needs 1 GPU(s) (run.resources.gpus*); 0 visible[]]*"]
+    )
+
+
+def test_gpu_memory_without_a_gpu_is_an_error_at_its_line(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    make_paper(header=HEADER.replace("gpus: 1, ", ""), train=TRAIN)
+    result = pytester.runpytest(*FAST)
+    result.stdout.fnmatch_lines(
+        [
+            "*paper.yaml:6: run.resources.gpu_memory: is GPU memory per leased device, but the run leases no GPU*"
+        ]
+    )
