@@ -148,8 +148,8 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option(
         "workers",
-        "worker processes running in parallel (default: CPUs / xdist workers)",
-        metavar="N",
+        "worker processes running in parallel: N or auto (the default: CPUs / xdist workers)",
+        metavar="N|auto",
     ),
     _Option(
         "threads", "compute threads per run (default 1; recorded in the evidence)", metavar="N"
@@ -341,10 +341,12 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     )
 
     workers_value, origin = raw("workers")
-    if workers_value is not None:
+    if workers_value is not None and str(workers_value).strip().lower() != "auto":
         workers = _positive_int(workers_value)
         if workers is None:
-            raise pytest.UsageError(f"{origin}={workers_value!r}: expected a whole number >= 1")
+            raise pytest.UsageError(
+                f"{origin}={workers_value!r}: expected a whole number >= 1, or auto"
+            )
         values["workers"] = workers
     else:
         values["workers"] = default_workers(config)

@@ -94,7 +94,9 @@ def verify(files: Sequence[Path], store: RunStore, cfg: ReproConfig, root: Path)
             problems.append(terminal_line(f"{name}: cannot be checked: {first}"))
             continue
         claims, records = writers.paper_report(spec, [], cfg, store)
-        text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
+        text = markdown.render(
+            spec, claims, records, version=__version__, settings=describe(cfg), figures=True
+        )
         fix = f"rebuild it: pytest-repro report {spec.display}"
         found, compared = compare(published, text, claims)
         claims_seen += len(claims)

@@ -254,6 +254,12 @@ def _cuda_info() -> dict[str, Any] | None:
     }
 
 
+def _fake_count(text: str) -> int:
+    """How many devices ``PYTEST_REPRO_FAKE_GPUS`` lists: ``8x80GiB`` or ``0:80GiB,1:40GiB``."""
+    many = re.fullmatch(r"\s*(\d+)\s*x\s*\S+\s*", text)
+    return int(many.group(1)) if many else len([p for p in text.split(",") if p.strip()])
+
+
 def device_kind(gpus: int) -> str:
     """``"cpu"`` for ``gpus=0``, else ``"cuda:<model>"`` of the visible GPUs a run with
     that many GPUs gets (``"cuda:NVIDIA H100 80GB HBM3"``; distinct models are joined
@@ -265,13 +271,13 @@ def device_kind(gpus: int) -> str:
         raise ValueError(f"gpus={gpus}: a GPU count is >= 0")
     if gpus == 0:
         return "cpu"
-    if os.environ.get("PYTEST_REPRO_FAKE_GPUS") is not None:  # a simulated inventory
-        from pytest_repro.execution.gpus import inventory
-
-        if len(inventory()) < gpus:
+    fake = os.environ.get("PYTEST_REPRO_FAKE_GPUS")
+    if fake is not None:  # a simulated inventory (execution/gpus.py reads its sizes)
+        count = _fake_count(fake)
+        if count < gpus:
             raise EnvironmentDrift(
                 f"resources.gpus={gpus}, but the simulated inventory (PYTEST_REPRO_FAKE_GPUS) "
-                f"has {len(inventory())}\n    fix: list more devices, or lower resources.gpus"
+                f"has {count}\n    fix: list more devices, or lower resources.gpus"
             )
         return "cuda:simulated"
     visible = visible_gpus()

@@ -93,7 +93,7 @@ def code_hash(folder: Path) -> str:
     """sha256 over the relative paths and contents of the paper folder's files.
 
     Skips ``paper.yaml``, Markdown (``results.md``, ``README.md``), caches, hidden
-    files, logs, checkpoints, the usual output folders and pytest tests (``test_*.py``,
+    files, logs, checkpoints, the report's ``figures/*.svg``, the usual output folders and pytest tests (``test_*.py``,
     ``conftest.py``, ``tests/``), so regenerating a report, a run writing its outputs or
     editing a test never invalidates runs. A ``.reproignore`` file in the
     folder adds glob patterns (one per line, matched against paths relative to the folder).
@@ -111,6 +111,8 @@ def _code_files(folder: Path) -> list[Path]:
             return False
         if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
             return False
+        if rel.startswith("figures/") and name.endswith(".svg"):
+            return False  # the report's figures, written next to results.md
         return not any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
     return treehash.walk(

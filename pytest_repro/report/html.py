@@ -1,18 +1,18 @@
-"""pytest-html integration: verdict columns, a per-claim panel with a plot, a summary table.
+"""pytest-html integration: verdict columns, a per-claim panel with figures, a summary table.
 
 Registered only when pytest-html is active. The panel is a formatter over
 :func:`~pytest_repro.report.model.claim_view` and travels on the test report as a
 pytest-html extra (``pytest_html.extras.html``), so it survives pytest-xdist like the
-rest of the report. Every text is escaped with
+rest of the report. The controller draws the learning curve into the panel from the
+records it knows (:mod:`pytest_repro.report.figures`). Every text is escaped with
 :func:`~pytest_repro.report.escape.html_text`; colours come from
 :data:`pytest_repro.vocab.VERDICTS`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +20,9 @@ from pytest_repro.report.escape import html_text
 from pytest_repro.report.model import ClaimView, claim_view, verdict_counts
 from pytest_repro.report.paper_level import paper_lines
 from pytest_repro.results import ClaimResult
+
+if TYPE_CHECKING:
+    from pytest_repro.records import RunRecord
 
 
 def claim_extra(result: ClaimResult) -> dict[str, Any]:
@@ -30,8 +33,9 @@ def claim_extra(result: ClaimResult) -> dict[str, Any]:
     return extra
 
 
-def panel(result: ClaimResult) -> str:
-    """The claim's panel: the strip plot, then the facts the terminal block shows."""
+def panel(result: ClaimResult, records: Mapping[str, RunRecord] | None = None) -> str:
+    """The claim's panel: the seed strip, the learning curve when the claim's ``records``
+    are known, then the facts the terminal block shows."""
     v = claim_view(result)
     e = html_text
     rows: list[tuple[str, str]] = [
@@ -72,47 +76,15 @@ def panel(result: ClaimResult) -> str:
         f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td>{cell}</td></tr>"
         for k, cell in rows
     )
-    return f'<div class="repro-claim">{plot(v)}<table>{table}</table></div>'
+    return f'<div class="repro-claim">{figures(result, records or {})}<table>{table}</table></div>'
 
 
-def plot(v: ClaimView, width: int = 520, height: int = 70) -> str:
-    """An SVG strip: the paper's band (± tolerance), each seed, and the decision interval."""
-    r = v.result
-    if r.kind != "absolute" or r.paper is None or r.tolerance is None or not r.values:
-        return ""
-    points = [r.paper - r.tolerance, r.paper + r.tolerance, *r.values]
-    interval = [x for x in (r.interval or ()) if x is not None and math.isfinite(x)]
-    points += interval
-    low, high = min(points), max(points)
-    pad = (high - low) * 0.08 or r.tolerance
-    low, high = low - pad, high + pad
+def figures(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:
+    """The seed strip and the learning curve of a claim (each only where it has data)."""
+    from pytest_repro.report import figures as draw
 
-    def x(value: float) -> float:
-        return 10 + (value - low) / (high - low) * (width - 20)
-
-    left, right = x(r.paper - r.tolerance), x(r.paper + r.tolerance)
-    colour = html_text(v.meaning.colour)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="paper band, seeds and interval">',
-        f'<rect x="{left:.1f}" y="8" width="{right - left:.1f}" height="34" fill="#dafbe1"/>',
-        f'<line x1="{x(r.paper):.1f}" x2="{x(r.paper):.1f}" y1="4" y2="46" stroke="#1a7f37" stroke-width="2"/>',
-        f'<text x="{x(r.paper):.1f}" y="62" font-size="11" text-anchor="middle">'
-        f"paper {html_text(v.paper)}</text>",
-    ]
-    for value in r.values:
-        parts.append(
-            f'<circle cx="{x(value):.1f}" cy="20" r="4" fill="#0969da" fill-opacity="0.7"/>'
-        )
-    if len(interval) == 2:
-        parts.append(
-            f'<line x1="{x(interval[0]):.1f}" x2="{x(interval[1]):.1f}" y1="34" y2="34" '
-            f'stroke="{colour}" stroke-width="3"/>'
-        )
-        if r.estimate is not None:
-            parts.append(f'<circle cx="{x(r.estimate):.1f}" cy="34" r="4" fill="{colour}"/>')
-    parts.append("</svg>")
-    return "".join(parts)
+    shown = (draw.seed_strip(result), draw.learning_curve(result, records))
+    return "".join(f'<div class="repro-figure">{svg}</div>' for svg in shown if svg)
 
 
 class HtmlReport:
@@ -120,6 +92,42 @@ class HtmlReport:
 
     def __init__(self) -> None:
         self.results: list[ClaimResult] = []
+        self.config: pytest.Config | None = None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def records(self, run_ids: Sequence[str]) -> dict[str, RunRecord]:
+        """The records of ``run_ids`` this session knows: its own runs, then the ledger's."""
+        from pytest_repro.keys import RUNTIME_KEY
+
+        runtime = None if self.config is None else self.config.stash.get(RUNTIME_KEY, None)
+        if runtime is None or not run_ids:
+            return {}
+        wanted = set(run_ids)
+        found = {r.run_id: r for r in runtime.memo_records() if r.run_id in wanted}
+        store = runtime.store()
+        if store is not None:
+            for rid in dict.fromkeys(run_ids):
+                if rid not in found:
+                    record = store.by_id(rid)
+                    if record is not None:
+                        found[rid] = record
+        return found
+
+    def with_curve(self, report: pytest.TestReport, result: ClaimResult) -> None:
+        """Draw the claim's learning curve into its panel, from the records this session
+        knows (the panel made where the claim ran has the seed strip only)."""
+        extras = getattr(report, "extras", None)
+        if not extras or not result.runs:
+            return
+        records = self.records(result.runs)
+        if not records:
+            return
+        for extra in extras:
+            content = extra.get("content") if isinstance(extra, dict) else None
+            if isinstance(content, str) and content.startswith('<div class="repro-claim">'):
+                extra["content"] = panel(result, records)
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(2, '<th class="sortable" data-column-type="verdict">Verdict</th>')
@@ -136,7 +144,9 @@ class HtmlReport:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "repro_result", None)
         if data is not None and report.when in ("call", "setup"):
-            self.results.append(ClaimResult.from_json(data))
+            result = ClaimResult.from_json(data)
+            self.results.append(result)
+            self.with_curve(report, result)
 
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import anchor, md_code, md_fence, md_heading, md_line, md_text
 from pytest_repro.report.evidence import evidence
+from pytest_repro.report.figures import curves, figure_name
+from pytest_repro.report.format import plural
 from pytest_repro.report.model import ClaimView, claim_view
 from pytest_repro.report.paper_level import paper_lines
 from pytest_repro.report.upstream import upstream_section
@@ -61,8 +63,12 @@ def render(
     version: str,
     settings: str,
     now: _dt.datetime | None = None,
+    figures: bool = False,
 ) -> str:
-    """The text of results.md for ``spec``, with one result per claim in spec order."""
+    """The text of results.md for ``spec``, with one result per claim in spec order.
+
+    ``figures``: link each claim's learning curve, ``figures/<claim-id>.svg``
+    (:func:`~pytest_repro.report.writers.write_figures` writes them)."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
     views = [claim_view(r) for r in results]
     meta = spec.paper
@@ -76,6 +82,7 @@ def render(
         "Every number below is computed from the recorded runs listed in the appendix; "
         "intervals are over seeds.",
         "",
+        *executive_summary(spec, views),
         *([f"Notes: {md_text(spec.notes)}", ""] if spec.notes else []),
         "## Claims",
         "",
@@ -96,11 +103,61 @@ def render(
         out += [f"Trusted code: {', '.join(map(md_code, spec.trusted))}.", ""]
     out += ["## Claim details", ""]
     for v in views:
-        out += claim_details(v, records)
+        out += claim_details(v, records, figures=figures)
     out += _configuration(spec)
     out += upstream_section(spec, records.values())
     out += evidence(results, records)
     return "\n".join(out).rstrip() + "\n"
+
+
+def executive_summary(spec: PaperSpec, views: Sequence[ClaimView]) -> list[str]:
+    """One to three sentences from the results: how many claims were reproduced, the
+    gaps and disagreements with the largest unexpected one, and the main caveats."""
+    if not views:
+        return []
+    count: dict[str, int] = {}
+    for v in views:
+        count[v.verdict] = count.get(v.verdict, 0) + 1
+    kinds = [f"{count[k]} {k}" for k in ("matched", "exceeded") if count.get(k)]
+    reproduced = count.get("matched", 0) + count.get("exceeded", 0)
+    sentences = [
+        f"{reproduced} of {plural(len(views), 'claim')} reproduced"
+        + (f" ({', '.join(kinds)})." if kinds else ".")
+    ]
+    apart = [v for v in views if v.verdict in ("gap", "disagreement")]
+    if apart:
+        names = [plural(count[k], k) for k in ("gap", "disagreement") if count.get(k)]
+        expected = sum(v.expected for v in apart)
+        said = (
+            "all expected by the spec"
+            if expected == len(apart)
+            else "none expected by the spec"
+            if not expected
+            else f"{expected} expected by the spec"
+        )
+        text = f"{' and '.join(names)} ({said})"
+        unexpected = [v for v in apart if not v.expected and v.result.delta is not None]
+        if unexpected:
+            worst = max(unexpected, key=lambda v: (abs(v.result.delta or 0.0), v.id))
+            text += (
+                f"; the largest unexpected one is {md_code(worst.id)}, "
+                f"{worst.meaning.prose or worst.verdict} with Δ {md_text(worst.delta_text)}"
+            )
+        sentences.append(text + ".")
+    words = {
+        "inconclusive": ("inconclusive claim", ""),
+        "error": ("claim", " ended in an error"),
+        "smoke": ("claim", " only smoke-tested"),
+    }
+    caveats = [plural(count[k], w) + tail for k, (w, tail) in words.items() if count.get(k)]
+    if spec.substitutions:
+        caveats.append(plural(len(spec.substitutions), "substitution") + " of the paper's setup")
+    assumed = [k for k, cv in spec.run.config.items() if cv.assumed]
+    if assumed:
+        caveats.append(plural(len(assumed), "assumed config value"))
+    if caveats:
+        sentences.append(f"Caveats: {', '.join(caveats)}.")
+    return [f"**Summary.** {' '.join(sentences)}", ""]
 
 
 def _citation(meta: PaperMeta) -> str:
@@ -161,8 +218,11 @@ def _substitutions(spec: PaperSpec) -> list[str]:
     return lines
 
 
-def claim_details(v: ClaimView, records: Mapping[str, RunRecord]) -> list[str]:
-    """The section of one claim: the same facts as the terminal block, as a list."""
+def claim_details(
+    v: ClaimView, records: Mapping[str, RunRecord], *, figures: bool = False
+) -> list[str]:
+    """The section of one claim: the same facts as the terminal block, as a list, and
+    with ``figures`` the link to its learning curve where it has recorded series."""
     lines = [
         f'<a id="{html.escape(anchor(v.id))}"></a>',
         f"### {md_heading(v.id)}",
@@ -205,6 +265,9 @@ def claim_details(v: ClaimView, records: Mapping[str, RunRecord]) -> list[str]:
     lines.extend(f"- Substitute: {md_text(sub.text)}." for sub in v.substitutions)
     if v.error:
         lines += ["", *md_fence(v.error)]
+    if figures and curves(v.result, records):
+        alt = md_text(f"learning curve of {v.metric}", brackets=True)
+        lines.append(f"- Figure: ![{alt}](figures/{figure_name(v.id)})")
     if v.runs:
         known = any(rid in records for rid in v.runs)
         lines.append(

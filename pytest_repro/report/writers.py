@@ -20,7 +20,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -218,10 +218,44 @@ def _write_paper(
             f"errors never replaces one (fix the error and rerun: pytest {spec.display}; "
             "or delete the file to write this one)"
         )
-    text = markdown.render(spec, claims, records, version=__version__, settings=describe(cfg))
+    text = markdown.render(
+        spec, claims, records, version=__version__, settings=describe(cfg), figures=True
+    )
+    try:
+        write_figures(target.parent / "figures", claims, records)
+    except OSError as exc:
+        return write_failure(target.parent / "figures", exc, "check the paper folder is writable")
     if not _unchanged(target, text):
         atomic_write(target, text)
     return None
+
+
+def write_figures(
+    folder: Path, claims: Sequence[ClaimResult], records: Mapping[str, RunRecord]
+) -> list[Path]:
+    """``figures/<claim-id>.svg`` for each claim with recorded series: the learning curves
+    that results.md links when rendered with ``figures=True``. A figure whose bytes would
+    not change is not rewritten: it keeps its modification time. Returns the figure files, written or up to date."""
+    from pytest_repro.report.figures import figure_file, figure_name
+
+    out = []
+    for claim in claims:
+        text = figure_file(claim, records)
+        if not text:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / figure_name(claim.id)
+        try:
+            same = path.read_bytes() == utf8_text(text).encode("utf-8")
+        except OSError:
+            same = False
+        if not same:
+            atomic_write(path, text)
+        out.append(path)
+    if folder.is_dir():  # a claim that left the spec, or lost its runs, leaves no stale figure
+        for stale in set(folder.glob("*.svg")) - set(out):
+            stale.unlink(missing_ok=True)
+    return out
 
 
 def _unchanged(target: Path, text: str) -> bool:

@@ -162,4 +162,5 @@ def test_the_html_report_has_verdict_columns_and_a_panel_per_claim(
     assert "Measured (interval)" in page
     assert "[matched within 1.0 pp]" in page
     assert "[gap of 2.0 pp, hypothesis: harder data]" in page
-    assert "paper band, seeds and interval" in page  # the SVG strip
+    assert "seeds of acc: values, interval and the paper" in page  # the seed strip
+    assert "learning curve of acc (acc)" in page
