@@ -22,7 +22,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.errors import ReproError, ReproWarning, SpecError
@@ -33,70 +33,7 @@ if TYPE_CHECKING:
     from pytest_repro.ledger.bundle import Bundle
     from pytest_repro.ledger.store import RunStore
 
-PAPER_TEMPLATE = """\
-# The claims of one paper, checked by `pytest {folder}`.
-# Reference: docs/paper-yaml.md. Every hyperparameter carries where the paper states it
-# (source: "Sec. 3"), or `source: assumed` with why.
-paper:
-  id: "{id}"
-  title: "{title}"
-  authors: [FIRST AUTHOR]
-  url: https://arxiv.org/abs/{id}
-
-run:
-  entrypoint: train:run
-  config:
-    lr: {{value: 0.01, source: "Sec. 3"}}
-    epochs: {{value: 10, source: assumed, why: "the paper does not say; enough to converge here"}}
-  timeout: 30m
-
-environment:
-  requires: ["numpy>=1.24"]
-  deterministic: true
-
-data:
-  digits: {{sklearn: load_digits}}
-
-claims:
-  - id: test-accuracy
-    text: The model reaches 95% test accuracy
-    source: Table 1
-    metric: test_acc
-    at: {{epoch: 10}}
-    paper: 0.95
-    tolerance: 0.02
-    seeds: 3
-    unit: fraction
-"""
-
-TRAIN_TEMPLATE = '''\
-"""Training and evaluation for {id}, as pytest-repro runs it: one call per (config, seed)."""
-
-
-def run(ctx):
-    """``ctx.config`` holds the resolved config, ``ctx.seed`` is already applied to
-    python/numpy/torch, and ``ctx.log`` records metrics at an epoch or step."""
-    data = ctx.data("digits")
-    x, y = data["data"], data["target"]
-    for epoch in range(1, ctx.config["epochs"] + 1):
-        # ... train one epoch, evaluate ...
-        test_acc = 0.0
-        ctx.log(epoch=epoch, test_acc=test_acc)
-        if ctx.budget_spent(epoch):
-            break
-'''
-
-README_TEMPLATE = """\
-# {title}
-
-Reproduction of arXiv:{id} with pytest-repro.
-
-    pytest {folder}            # run the claims; writes results.md here
-    pytest {folder} --repro-smoke   # prove the pipeline with a tiny budget first
-
-What was substituted and why is in `paper.yaml` (`substitutions:`); the verdicts and
-their evidence are in `results.md`.
-"""
+from pytest_repro.templates import PAPER_TEMPLATE, README_TEMPLATE, TRAIN_TEMPLATE
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -152,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         "paths", nargs="*", type=Path, help="paper.yaml files or folders (default: papers/)"
     )
     report.add_argument("--json", type=Path, help="also write the JSON results document here")
+    report.add_argument(
+        "--html",
+        type=Path,
+        help="also write one self-contained HTML page (verdicts, figures, evidence) here",
+    )
     _ledger_arg(report)
     report.set_defaults(handler=_report)
 
@@ -275,14 +217,22 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger, cache="read")
     store = _open(args.ledger)
     results = []
+    papers = []
     try:
         for file in _spec_files(args.paths):
             spec = load_spec(file, display=_display(file, root), metric_formats=None)
-            claims, _ = writers.paper_report(spec, [], cfg, store)
+            claims, records = writers.paper_report(spec, [], cfg, store)
             results.extend(claims)
+            papers.append((spec, claims, records))
         written, notes = writers.write_results_md(cfg, store, results)
     finally:
         store.close()
+    if args.html:
+        problem = _write_html(args.html, papers)
+        if problem:
+            notes.append(problem)
+        else:
+            print(f"wrote {args.html}", file=out)
     for path in written:
         print(f"wrote {path}", file=out)
     for note in notes:
@@ -293,6 +243,22 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     for line in summary_table(results):
         print(line, file=out)
     return 1 if notes else 0
+
+
+def _write_html(target: Path, papers: list[Any]) -> str | None:
+    """Write the standalone page; the one line that says why not, or None."""
+    import datetime as dt
+
+    from pytest_repro import __version__
+    from pytest_repro.report import writers
+    from pytest_repro.report.standalone import page
+
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        writers.atomic_write(target, page(papers, version=__version__, generated=now))
+    except OSError as exc:
+        return writers.write_failure(target, exc, "give a writable path for --html")
+    return None
 
 
 def _display(file: Path, root: Path) -> str:

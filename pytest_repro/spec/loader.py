@@ -56,7 +56,11 @@ def load_spec(
         ) from None
     except OSError as exc:
         raise SpecError([Problem(shown, 0, "", f"cannot be read: {exc.strerror}")]) from None
-    key = (str(path), shown, text)
+    try:  # the folder's files are checked at load (the entrypoint's module): its mtime too
+        resolved = path.resolve()
+        key = (f"{resolved}:{resolved.parent.stat().st_mtime_ns}", shown, text)
+    except OSError:
+        key = (str(path), shown, text)
     known = _LOADED.get(key)
     if known is not None and (metric_formats is None or known[0] == metric_formats):
         return known[1]
@@ -67,8 +71,9 @@ def load_spec(
     return spec
 
 
-#: Specs loaded in this process, by path, display and text: a paper read at collection is
-#: not parsed again to write its report. A spec is immutable; a changed file is a new key.
+#: Specs loaded in this process, by resolved path (with its folder's mtime), display and
+#: text: a paper read at collection is not parsed again to write its report. A spec is
+#: immutable; a changed file, or a file added to or removed from its folder, is a new key.
 #: An entry validated against plugin formats also answers a lookup that accepts any (None).
 _LOADED: dict[tuple[str, str, str], tuple[tuple[str, ...] | None, PaperSpec]] = {}
 _KEEP = 64
