@@ -176,6 +176,16 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict[str, Any], config: pytest.Config) -> None:
+    """pytest-html's Environment table gains torch, numpy, scipy and the GPUs, when a report
+    is written (pytest-metadata asks every session; nvidia-smi only runs for a report)."""
+    if getattr(config.option, "htmlpath", None):
+        from pytest_repro.report.html import environment_metadata
+
+        environment_metadata(metadata)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_repro_make_executor(config: pytest.Config, cfg: repro_config.ReproConfig) -> Executor:
     """The default: worker processes, or pytest's own process with ``--repro-inprocess``."""

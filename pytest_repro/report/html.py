@@ -11,6 +11,7 @@ records it knows (:mod:`pytest_repro.report.figures`). Every text is escaped wit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,30 @@ def figures(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:
 
     shown = (draw.seed_strip(result), draw.learning_curve(result, records))
     return "".join(f'<div class="repro-figure">{svg}</div>' for svg in shown if svg)
+
+
+def environment_metadata(metadata: dict[str, Any]) -> None:
+    """The report's Environment table: the versions and devices a rerun needs, beside
+    pytest's own (read without importing the packages; GPUs from ``nvidia-smi``)."""
+    from pytest_repro.environment import installed_version, visible_gpus
+
+    packages = metadata.setdefault("Packages", {})
+    if isinstance(packages, dict):
+        for name in ("torch", "numpy", "scipy", "pytest-repro"):
+            version = installed_version(name)
+            if version:
+                packages[name] = version
+    gpus = visible_gpus()
+    metadata["GPUs"] = (
+        ", ".join(
+            f"{g.get('name')} ({g.get('memory_mib')} MiB, driver {g.get('driver')})" for g in gpus
+        )
+        if gpus
+        else "none visible (nvidia-smi)"
+    )
+    outer = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if outer is not None:
+        metadata["CUDA_VISIBLE_DEVICES"] = outer
 
 
 class HtmlReport:

@@ -164,3 +164,5 @@ def test_the_html_report_has_verdict_columns_and_a_panel_per_claim(
     assert "[gap of 2.0 pp, hypothesis: harder data]" in page
     assert "seeds of acc: values, interval and the paper" in page  # the seed strip
     assert "learning curve of acc (acc)" in page
+    assert "GPUs" in page and "none visible (nvidia-smi)" in page  # the Environment table
+    assert '"torch"' in page or "torch" in page.split("Environment", 1)[-1][:20000]
