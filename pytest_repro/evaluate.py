@@ -240,15 +240,16 @@ class Evaluator:
         problems: list[MetricError] = []
         for i, _variant in enumerate(variants):
             chunk = records[i * len(seeds) : (i + 1) * len(seeds)]
+            arm = claim if claim.arm_at is None else replace(claim, at=claim.at_of(i))
             values = []
             for record in chunk:
                 try:
-                    values.append(value_at(record, claim))
+                    values.append(value_at(record, arm))
                 except MetricError as exc:
                     problems.append(exc)
             examples = None
-            if claim.at.value is not None:
-                key = examples_key(claim.metric, claim.at.axis, claim.at.value)
+            if arm.at.value is not None:
+                key = examples_key(arm.metric, arm.at.axis, arm.at.value)
                 if all(key in r.examples for r in chunk):
                     examples = tuple(r.examples[key] for r in chunk)
             out.append(Values(tuple(seeds), tuple(values), tuple(chunk), examples))

@@ -69,7 +69,11 @@ class ClaimHeader:
             text=claim.text,
             source=claim.source,
             metric=claim.metric,
-            at=claim.at.to_json(),
+            at=(
+                claim.at.to_json()
+                if claim.arm_at is None
+                else {"arms": [claim.arm_at[0].to_json(), claim.arm_at[1].to_json()]}
+            ),
             paper=claim.paper.value if claim.paper else None,
             paper_spread=paper_spread,
             tolerance=claim.tolerance,

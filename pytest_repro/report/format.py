@@ -114,6 +114,9 @@ def size(n: int) -> str:
 
 def at_text(at: Mapping[str, Any]) -> str:
     """The words for a result's ``at`` (``At.to_json`` of the spec): ``epoch 5``, ``final``, ..."""
+    arms = at.get("arms")
+    if isinstance(arms, Sequence) and len(arms) == 2:  # a comparison read at two points
+        return f"A at {at_text(arms[0])}, B at {at_text(arms[1])}"
     if at.get("final"):
         return "final (the last logged point)"
     first = at.get("first")

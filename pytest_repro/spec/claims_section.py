@@ -8,6 +8,7 @@ Seeds are read by :mod:`pytest_repro.spec.seeds_section`, variants and overrides
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from pytest_repro.spec.keys import (
     ID_PATTERN,
     PAPER_VALUE_KEYS,
     REQUIRED_CLAIM_KEYS,
+    VARIANT_REF_KEYS,
 )
 from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
 from pytest_repro.spec.seeds_section import check_seeds_suffice, check_welch_seeds, read_seeds
@@ -155,6 +157,7 @@ def _claim(
     seeds = read_seeds(ctx, c)
     variant: Any = None
     compare: Any = None
+    arm_at: tuple[At, At] | None = None
     if comparative:
         if c.has("variant") or c.has("config"):
             c.bad(
@@ -162,7 +165,14 @@ def _claim(
                 "a comparative claim takes its configs from compare:, not variant:/config:",
                 "move them into the arms",
             )
-        compare = _compare(ctx, config, c, variants)
+        compared = _compare(ctx, config, c, variants)
+        if isinstance(compared, tuple):
+            a_arm, b_arm, at_a, at_b = compared
+            compare = (a_arm, b_arm)
+            if (at_a is not None or at_b is not None) and isinstance(at, At):
+                arm_at = (at_a or at, at_b or at)
+        else:
+            compare = compared
     else:
         variant = _variant(ctx, config, c, variants)
     expect = c.choice("expect", EXPECTATIONS)
@@ -239,6 +249,7 @@ def _claim(
         seeds=seeds,
         variant=variant,
         compare=compare,
+        arm_at=arm_at,
         better=better,
         margin=margin,
         expect=expect,
@@ -453,14 +464,32 @@ def _compare(
     a_node, b_node = r.raw("a"), r.raw("b")
     if a_node is None or b_node is None:
         return MISSING
+    a_node, at_a = _arm_at(ctx, a_node, r.field("a"))
+    b_node, at_b = _arm_at(ctx, b_node, r.field("b"))
     a = read_variant_ref(ctx, config, a_node, r.field("a"), variants)
     b = read_variant_ref(ctx, config, b_node, r.field("b"), variants)
-    if MISSING in (a, b):
+    if MISSING in (a, b, at_a, at_b):
         return MISSING
-    if config.resolve(a) == config.resolve(b):
+    if config.resolve(a) == config.resolve(b) and (at_a is None and at_b is None):
         return r.bad(
             "b",
             f"arm b ({b.describe()}) runs the same config as arm a ({a.describe()})",
-            "give the arms different configs: the claim compares two settings",
+            "give the arms different configs (or read them at different points with at:)",
         )
-    return (a, b)
+    return (a, b, at_a, at_b)
+
+
+def _arm_at(ctx: SpecContext, node: YNode, field: str) -> tuple[YNode, Any]:
+    """An arm ``{variant: x, at: {epoch: 30}}``: the arm without its ``at`` (for
+    :func:`read_variant_ref`) and the point it is read at (None: the claim's ``at``)."""
+    if node.kind != "map" or "at" not in node.value:
+        return node, None
+    arm = MapReader(ctx.ck, node, field, allowed=(*VARIANT_REF_KEYS, "at"))
+    at = _at(ctx, arm)
+    if isinstance(at, At) and not at.point:
+        at = arm.bad(
+            "at", "an arm is read at one epoch or step", "write at: {epoch: N} or at: {step: N}"
+        )
+    rest = {k: v for k, v in node.value.items() if k != "at"}
+    lines = {k: v for k, v in (node.key_lines or {}).items() if k != "at"}
+    return dataclasses.replace(node, value=rest, key_lines=lines), at

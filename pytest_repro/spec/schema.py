@@ -342,12 +342,18 @@ class Claim:
     test_examples: int | None = None
     #: the recipe's seeds skew towards the worse side: skew-calibrated worse bounds.
     skewed_seeds: bool = False
+    #: a comparative claim whose arms are read at different points: (A's, B's); None: ``at``.
+    arm_at: tuple[At, At] | None = None
     loc: Location
     field_locs: Mapping[str, Location] = field(default_factory=dict)
 
     def where(self, name: str) -> Location:
         """The location of one of this claim's fields, falling back to the claim itself."""
         return self.field_locs.get(name, self.loc)
+
+    def at_of(self, arm: int) -> At:
+        """Where arm ``arm`` (0: A, 1: B) is read: its own ``at:``, else the claim's."""
+        return self.arm_at[arm] if self.arm_at is not None else self.at
 
     def variants(self) -> tuple[Variant, ...]:
         if self.compare is not None:
