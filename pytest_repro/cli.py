@@ -273,7 +273,13 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 
     store = _open(args.ledger)
     try:
-        head, stamps = store.audit().head, store.chain_stamps()
+        audit = store.audit()
+        if audit.problems:  # sealing it would vouch for runs changed outside pytest-repro
+            for problem in audit.problems:
+                print(terminal_line(f"pytest-repro: {problem}"), file=sys.stderr)
+            print("pytest-repro: not exported: the ledger's chain does not hold", file=sys.stderr)
+            return 1
+        head, stamps = audit.head, store.chain_stamps()
         records = store.records(paper_path=args.paper)
         if args.output:
             with args.output.open("w", encoding="utf-8") as handle:

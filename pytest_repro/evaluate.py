@@ -319,6 +319,8 @@ class Evaluator:
                 f"{claim.at}; log them with ctx.log_examples({claim.metric!r}, outcomes, {claim.at.axis}=...) "
                 f"or use interval: t ({claim.where('interval')})"
             )
+        from pytest_repro.stats.bounded import claim_bounds
+
         spread = None
         paper = claim.paper
         if paper.spread is not None and paper.spread_kind is not None and paper.seeds:
@@ -340,7 +342,7 @@ class Evaluator:
             examples=[list(e) for e in only.examples] if only.examples is not None else None,
             seeds=seeds,
             rng=rng,
-            bounds=_bounds(claim.unit, paper.value),
+            bounds=claim_bounds(claim.unit, paper.value),
             failed_below=claim.failed_below,
             about=claim.about,
             deterministic=claim.deterministic,
@@ -455,14 +457,6 @@ class Evaluator:
             runs=runs,
         )
         return replace(result, smoke_stages=tuple(done))
-
-
-def _bounds(unit: str | None, paper: float) -> tuple[float, float] | None:
-    """The range the claim's unit implies, when the paper's value lies in it."""
-    from pytest_repro.stats.bounded import bounds_for_unit
-
-    found = bounds_for_unit(unit)
-    return found if found is not None and found[0] <= paper <= found[1] else None
 
 
 def gist(message: str) -> str:

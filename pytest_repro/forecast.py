@@ -260,20 +260,29 @@ def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
 def estimate(request: Planned, history: Sequence[RunRecord]) -> float | None:
     """Seconds the run may take: the wall time of the most similar recorded run of the
     same config, else the median of the paper's recorded runs, else None."""
+    return estimate_with_basis(request, history)[0]
+
+
+def estimate_with_basis(
+    request: Planned, history: Sequence[RunRecord], reach: Reach | None = None
+) -> tuple[float | None, str | None]:
+    """The estimate and where it comes from (``recorded`` or ``smoke``): a recorded run of
+    the same config, else (with ``reach``) its smoke stages, else the median of the
+    paper's recorded runs of the same purpose."""
     finished = _finished(history)
-    similar = most_similar(request.key_fields, finished, same_config=True)
-    if similar is None:  # another seed of the same config
-        similar = _same_config(request, finished)
-    if similar is not None:
-        return similar.wall_time
+    same = most_similar(request.key_fields, finished, same_config=True)
+    same = same or _same_config(request, finished)  # another seed of the same config
+    if same is not None:
+        return same.wall_time, "recorded"
+    if reach is not None:
+        seconds = smoke_estimate(request, finished, reach)
+        if seconds is not None:
+            return seconds, "smoke"
     if not finished:
-        return None
-    kind = [
-        r
-        for r in finished
-        if (recorded_fields(r) or {}).get("purpose") == request.key_fields.get("purpose")
-    ]
-    return float(statistics.median(r.wall_time for r in kind or finished))
+        return None, None
+    purpose = request.key_fields.get("purpose")
+    kind = [r for r in finished if (recorded_fields(r) or {}).get("purpose") == purpose]
+    return float(statistics.median(r.wall_time for r in kind or finished)), "recorded"
 
 
 def _same_config(request: Planned, finished: Sequence[RunRecord]) -> RunRecord | None:
@@ -343,7 +352,7 @@ def plan_runs(
         seconds, basis = (
             (None, None)
             if reason is None
-            else _estimate_with_basis(request, history, (reach or {}).get(request.cache_key))
+            else estimate_with_basis(request, history, (reach or {}).get(request.cache_key))
         )
         out[request.cache_key] = PlannedRun(
             key=request.cache_key,
@@ -353,23 +362,6 @@ def plan_runs(
             basis=basis,
         )
     return tuple(out.values())
-
-
-def _estimate_with_basis(
-    request: Planned, history: Sequence[RunRecord], reach: Reach | None
-) -> tuple[float | None, str | None]:
-    finished = _finished(history)
-    same = most_similar(request.key_fields, finished, same_config=True) or _same_config(
-        request, finished
-    )
-    if same is not None:
-        return same.wall_time, "recorded"
-    if reach is not None:
-        seconds = smoke_estimate(request, finished, reach)
-        if seconds is not None:
-            return seconds, "smoke"
-    seconds = estimate(request, history)
-    return seconds, None if seconds is None else "recorded"
 
 
 # -- the forecast -----------------------------------------------------------------------------
@@ -481,6 +473,7 @@ __all__ = [
     "describe_change",
     "duration",
     "estimate",
+    "estimate_with_basis",
     "forecast_line",
     "most_similar",
     "plan_lines",

@@ -76,7 +76,7 @@ def power_before_running(
     its spread is unknown), and the chance they all are."""
     from pytest_repro.errors import SpecError
     from pytest_repro.spec import load_spec
-    from pytest_repro.stats.bounded import bounds_for_unit
+    from pytest_repro.stats.bounded import claim_bounds
     from pytest_repro.stats.power import claim_input, power_lines
 
     try:
@@ -99,12 +99,16 @@ def power_before_running(
                 continue
             p = claim.paper
             spread = (
-                {"value": p.spread, "kind": p.spread_kind, "seeds": p.seeds}
+                {
+                    "value": p.spread,
+                    "kind": p.spread_kind,
+                    "seeds": p.seeds,
+                    "ci_method": p.ci_method,
+                }
                 if p.spread is not None and p.spread_kind is not None and p.seeds
                 else None
             )
             n = claim.seeds.stages[-1] if claim.seeds.stages else len(claim.seeds.seeds)
-            found = bounds_for_unit(claim.unit)
             made = claim_input(
                 name=f"{display}::{claim.id}",
                 kind=claim.kind,
@@ -113,7 +117,7 @@ def power_before_running(
                 n=n,
                 values=(),
                 paper_spread=spread,
-                bounds=found if found is not None and found[0] <= p.value <= found[1] else None,
+                bounds=claim_bounds(claim.unit, p.value),
             )
             if made is not None:
                 inputs.append(made)

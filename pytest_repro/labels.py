@@ -76,7 +76,11 @@ def verdict_label(claim: Claim, verdict: Verdict, units: Units) -> str:
         return f"[inconclusive: all {verdict.n} seeds gave the same value, more copies will not decide]"
     if verdict.n >= 2 and verdict.method.startswith("anytime"):
         return f"[inconclusive at {verdict.n} seeds: add seeds and run again (interval: anytime)]"
-    if verdict.n >= 2:  # the advice that stays valid when followed again and again
+    if verdict.n >= 2 and claim.kind == "comparative":  # no anytime rule: plan the seeds
+        return (
+            f"[inconclusive at {verdict.n} seeds: to add seeds, plan them with seeds: {{min, max}}]"
+        )
+    if verdict.n >= 2 and not claim.deterministic:  # stays valid followed again and again
         return f"[inconclusive at {verdict.n} seeds: to add seeds, decide with interval: anytime]"
     return "[inconclusive: the interval is too wide to decide]"
 

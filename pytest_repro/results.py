@@ -58,6 +58,7 @@ class ClaimHeader:
                 "value": claim.paper.spread,
                 "kind": claim.paper.spread_kind,
                 "seeds": claim.paper.seeds,
+                "ci_method": claim.paper.ci_method,
             }
         return cls(
             paper_id=spec.paper.id,

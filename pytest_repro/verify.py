@@ -29,6 +29,7 @@ from pytest_repro.results import ClaimResult
 _CELL = re.compile(r"(?<!\\)\|")
 #: The line of results.md that records when and how it was generated.
 _HEADER = "Paper id "
+_ANCHOR = re.compile(r'<a id="[^"<>]*"></a>')
 #: At most this many differences are listed per report.
 MAX_PER_FILE = 20
 
@@ -126,12 +127,21 @@ def compare(published: str, rebuilt: str, claims: Sequence[ClaimResult]) -> tupl
     table_old, table_new = _table(old.get("## Claims", [])), _table(new.get("## Claims", []))
     columns = table_new[0] if table_new else []
     cells = 0
+    if table_old[:1] != table_new[:1]:
+        found.append(
+            f"claims table: header {' | '.join(table_old[0]) if table_old else '(none)'} in the "
+            f"report, {' | '.join(columns) or '(none)'} from the ledger"
+        )
     for index, row in enumerate(table_new[1:]):
         claim = claims[index].id if index < len(claims) else row[0]
         mine = table_old[index + 1] if index + 1 < len(table_old) else None
         if mine is None:
             found.append(f"claim {claim}: missing from the report's claims table")
             continue
+        if len(mine) != len(row):
+            found.append(
+                f"claim {claim}: {len(mine)} cells in the report's row, {len(row)} expected"
+            )
         for column, (was, now) in enumerate(zip(mine, row, strict=False)):
             cells += 1
             if was != now:
@@ -144,14 +154,16 @@ def compare(published: str, rebuilt: str, claims: Sequence[ClaimResult]) -> tupl
         for row in table_old[len(table_new) :]:
             found.append(f"claims table: row {' | '.join(row)} is not a claim of the paper.yaml")
     for title in dict.fromkeys([*old, *new]):
-        if title == "## Claims":
-            continue
         where = _where(title, runs)
         if title not in old or title not in new:
             side = "in the report only" if title in old else "missing from the report"
             found.append(f"{where}: section {title.lstrip('# ')!r} {side}")
             continue
-        for was, now in _line_pairs(old[title], new[title]):
+        lines_old, lines_new = old[title], new[title]
+        if title == "## Claims":  # the table is compared cell by cell above; the rest here
+            lines_old = [line for line in lines_old if not line.startswith("|")]
+            lines_new = [line for line in lines_new if not line.startswith("|")]
+        for was, now in _line_pairs(lines_old, lines_new):
             source = runs.get(title[4:], "the ledger") if title.startswith("### ") else "the ledger"
             found.append(
                 f"{where}: {was or '(no line)'!r} in the report, {now or '(no line)'!r} "
@@ -164,12 +176,16 @@ def _sections(text: str) -> dict[str, list[str]]:
     """The lines of each ``##``/``###`` section (the title's text as key), header line out."""
     sections: dict[str, list[str]] = {}
     current = "# (top)"
+    header_seen = False
     for line in text.splitlines():
         if line.startswith(("## ", "### ")):
             current = line
             sections.setdefault(current, [])
             continue
-        if line.startswith((_HEADER, '<a id="')) or not line.strip():
+        if not line.strip() or _ANCHOR.fullmatch(line):
+            continue
+        if current == "# (top)" and not header_seen and line.startswith(_HEADER):
+            header_seen = True  # when and with which settings: the one line that may differ
             continue
         sections.setdefault(current, []).append(line)
     return sections

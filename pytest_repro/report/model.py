@@ -339,16 +339,10 @@ def verdict_counts(results: Iterable[ClaimResult]) -> str:
 
 
 # -- extra seeds that stay valid (anytime check) and the paper-level view ------------------
-def _bounds(r: ClaimResult) -> tuple[float, float] | None:
-    top = {"fraction": 1.0, "percent": 100.0}.get(r.unit or "")
-    if top is None or r.paper is None or not 0.0 <= r.paper <= top:
-        return None
-    return (0.0, top)
-
-
 def power_input(r: ClaimResult) -> PowerInput | None:
     """The claim as the power calculation sees it (:func:`~pytest_repro.stats.power.claim_input`);
     None for a claim without the paper's value and tolerance, unpaired, or not measured."""
+    from pytest_repro.stats.bounded import claim_bounds
     from pytest_repro.stats.power import claim_input
 
     if r.verdict not in MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
@@ -361,7 +355,7 @@ def power_input(r: ClaimResult) -> PowerInput | None:
         n=r.n,
         values=r.values,
         paper_spread=r.paper_spread,
-        bounds=_bounds(r),
+        bounds=claim_bounds(r.unit, r.paper),
     )
 
 
@@ -370,6 +364,7 @@ def anytime_check(r: ClaimResult) -> AnytimeCheck | None:
     if r.verdict not in MEASURED or len(r.values) < 1 or len(r.values) != r.n:
         return None
     from pytest_repro.stats.anytime import anytime_absolute, anytime_comparative
+    from pytest_repro.stats.bounded import claim_bounds
 
     if r.kind == "absolute" and r.paper is not None and r.tolerance is not None:
         better: Better = (
@@ -380,7 +375,7 @@ def anytime_check(r: ClaimResult) -> AnytimeCheck | None:
             paper=r.paper,
             tolerance=r.tolerance,
             better=better,
-            bounds=_bounds(r),
+            bounds=claim_bounds(r.unit, r.paper),
         )
     if r.kind == "comparative":
         return anytime_comparative(
@@ -393,7 +388,11 @@ def anytime_text(r: ClaimResult) -> str:
     """``anytime check (valid however often seeds are added): inconclusive, 90% confidence
     sequence [89.1%, 90.8%] at 5 seeds`` for an undecided claim; empty for a decided one
     (its verdict stands) and where the check does not apply."""
-    if r.verdict != "inconclusive" or (r.method or "").startswith("anytime"):
+    if (
+        r.verdict != "inconclusive"
+        or r.kind != "absolute"
+        or (r.method or "").startswith("anytime")
+    ):
         return ""  # only where adding seeds is the question, and not its own verdict again
     check = anytime_check(r)
     if check is None:
@@ -411,8 +410,8 @@ def advice_text(r: ClaimResult) -> str:
     """What to do about an undecided claim, safe to follow again and again: add seeds under
     ``interval: anytime``, with the seed count at which it decides the claim 80% of the
     time if the paper is right at the observed spread."""
-    if r.verdict != "inconclusive" or anytime_check(r) is None:
-        return ""
+    if r.verdict != "inconclusive" or r.kind != "absolute" or anytime_check(r) is None:
+        return ""  # comparative claims have no anytime rule; their label says what to do
     from pytest_repro.stats.power import ASSURANCE, MAX_SEEDS, seeds_for
 
     head = (

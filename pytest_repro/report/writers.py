@@ -254,8 +254,18 @@ def write_figures(
         out.append(path)
     if folder.is_dir():  # a claim that left the spec, or lost its runs, leaves no stale figure
         for stale in set(folder.glob("*.svg")) - set(out):
-            stale.unlink(missing_ok=True)
+            if _generated(stale):  # never a figure the paper keeps there itself
+                stale.unlink(missing_ok=True)
     return out
+
+
+def _generated(path: Path) -> bool:
+    """Whether ``path`` is a learning-curve figure this writer made."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return "<title>learning curve of " in handle.read(4096)
+    except OSError:
+        return False
 
 
 def _unchanged(target: Path, text: str) -> bool:

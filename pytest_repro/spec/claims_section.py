@@ -9,7 +9,6 @@ Seeds are read by :mod:`pytest_repro.spec.seeds_section`, variants and overrides
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from pytest_repro.spec.keys import (
 )
 from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
 from pytest_repro.spec.seeds_section import check_seeds_suffice, check_welch_seeds, read_seeds
+from pytest_repro.spec.tolerance import read_tolerance
 from pytest_repro.spec.variants_section import read_overrides, read_variant_ref
 from pytest_repro.spec.yamlnodes import YNode
 from pytest_repro.vocab import (
@@ -135,7 +135,7 @@ def _claim(
             "write better: higher or better: lower",
         )
     paper = _paper_value(ctx, c)
-    tolerance, tolerance_relative = _tolerance(c, paper)
+    tolerance, tolerance_relative = read_tolerance(c, paper)
     if kind == "absolute" and not comparative:
         if not c.has("paper"):
             c.bad("paper", "is required but missing", "give the paper's value: paper: 0.94")
@@ -165,7 +165,7 @@ def _claim(
                 "a comparative claim takes its configs from compare:, not variant:/config:",
                 "move them into the arms",
             )
-        compared = _compare(ctx, config, c, variants)
+        compared = _compare(ctx, config, c, variants, at)
         if isinstance(compared, tuple):
             a_arm, b_arm, at_a, at_b = compared
             compare = (a_arm, b_arm)
@@ -194,6 +194,12 @@ def _claim(
     statistic = c.choice("statistic", STATISTICS, default="mean")
     resolution = c.number("resolution", exclusive_minimum=0.0)
     unit = c.string("unit")
+    if c.has("test_examples") and unit != "fraction":
+        c.bad(
+            "test_examples",
+            "the binomial error of N test examples is for a share in [0, 1]",
+            "add unit: fraction (the metric is an accuracy in [0, 1]), or remove test_examples",
+        )
     disagreement = c.number(
         "disagreement", exclusive_minimum=1.0, meaning=" (a multiple of the tolerance)"
     )
@@ -417,40 +423,12 @@ def _paper_value(ctx: SpecContext, c: MapReader) -> Any:
     )
 
 
-_RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%\s*$")
-
-
-def _tolerance(c: MapReader, paper: Any) -> tuple[Any, float | None]:
-    """``tolerance: 0.01`` in the metric's units, or ``tolerance: 5%`` of the paper's value
-    (returned in the metric's units, with the share)."""
-    raw = c.raw("tolerance")
-    text = raw.value if raw is not None and raw.kind == "scalar" else None
-    match = _RELATIVE.match(text) if isinstance(text, str) else None
-    if match is None:
-        value = c.number(
-            "tolerance",
-            exclusive_minimum=0.0,
-            meaning=" (tolerance is a distance from the paper value)",
-        )
-        return value, None
-    share = float(match.group(1)) / 100.0
-    if share <= 0:
-        return c.bad("tolerance", "a relative tolerance must be above 0%", "write e.g. 5%"), None
-    if not isinstance(paper, PaperValue) or paper.value == 0:
-        return (
-            c.bad(
-                "tolerance",
-                f"{str(text).strip()} is a share of the paper's value, and this claim "
-                + ("gives none" if not isinstance(paper, PaperValue) else "gives 0"),
-                "give paper: (non-zero), or write the tolerance in the metric's units: 0.01",
-            ),
-            None,
-        )
-    return share * abs(paper.value), share
-
-
 def _compare(
-    ctx: SpecContext, config: ConfigDefaults, c: MapReader, variants: Mapping[str, Variant]
+    ctx: SpecContext,
+    config: ConfigDefaults,
+    c: MapReader,
+    variants: Mapping[str, Variant],
+    at: Any,
 ) -> Any:
     node = c.raw("compare")
     assert node is not None
@@ -470,7 +448,13 @@ def _compare(
     b = read_variant_ref(ctx, config, b_node, r.field("b"), variants)
     if MISSING in (a, b, at_a, at_b):
         return MISSING
-    if config.resolve(a) == config.resolve(b) and (at_a is None and at_b is None):
+    point_a, point_b = at_a or at, at_b or at
+    same_point = (
+        (point_a.axis, point_a.value) == (point_b.axis, point_b.value)
+        if isinstance(point_a, At) and isinstance(point_b, At)
+        else point_a is point_b
+    )
+    if config.resolve(a) == config.resolve(b) and same_point:
         return r.bad(
             "b",
             f"arm b ({b.describe()}) runs the same config as arm a ({a.describe()})",

@@ -201,7 +201,7 @@ def decide_absolute(
     if ex is not None:
         warnings.extend(_examples_mismatch(x, ex, seeds))
     why_robust = needs_fallback(x, better, failures, about)
-    if skewed_seeds and not deterministic and not one and n > 1:
+    if skewed_seeds and computed.method.startswith("student-t") and not one and n > 1:
         computed = skew_calibrated(computed, n, levels, better)
     elif chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
         computed = widen_worse_side(computed, x, better, why_robust)

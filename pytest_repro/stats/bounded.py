@@ -33,6 +33,18 @@ def bounds_for_unit(unit: str | None) -> tuple[float, float] | None:
     return UNIT_BOUNDS.get(unit.strip().lower()) if unit else None
 
 
+def claim_bounds(unit: str | None, paper: float | None) -> tuple[float, float] | None:
+    """The range a claim's unit implies, when the paper's value lies in it (else None).
+
+    >>> claim_bounds("fraction", 0.9), claim_bounds("fraction", 1.5)
+    ((0.0, 1.0), None)
+    """
+    found = bounds_for_unit(unit)
+    if found is None or paper is None or not found[0] <= paper <= found[1]:
+        return None
+    return found
+
+
 def check_bounds(bounds: tuple[float, float] | None, paper: float) -> tuple[float, float]:
     """``(low, high)`` of a usable range holding ``paper``; ``(-inf, inf)`` for ``None``."""
     if bounds is None:

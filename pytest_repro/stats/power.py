@@ -75,7 +75,11 @@ def paper_sd_of(spread: Mapping[str, Any] | None) -> tuple[float, int] | None:
     if not spread:
         return None
     m = int(spread["seeds"])
-    return paper_sd(PaperSpread(value=float(spread["value"]), kind=spread["kind"], seeds=m)), m
+    method: Literal["t", "normal"] = "normal" if spread.get("ci_method") == "normal" else "t"
+    value = PaperSpread(
+        value=float(spread["value"]), kind=spread["kind"], seeds=m, ci_method=method
+    )
+    return paper_sd(value), m
 
 
 def claim_input(

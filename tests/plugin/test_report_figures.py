@@ -57,3 +57,7 @@ def test_figures_are_written_beside_results_md_linked_and_never_retrain(
     again.stdout.fnmatch_lines(["repro: 0 run(s) executed*"])  # the figures are not code
     assert figure.stat().st_mtime_ns == stamp  # unchanged bytes are not rewritten
     assert not (folder / "figures" / "gone.svg").exists()  # a claim that left takes its figure
+    own = folder / "figures" / "architecture.svg"  # a figure the paper keeps there itself
+    own.write_text("<svg><title>the model</title></svg>")
+    pytester.runpytest("--repro-inprocess", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert own.exists()

@@ -103,3 +103,31 @@ def test_usage_errors_are_one_line_and_exit_status_2(
         "pytest-repro: cannot read missing.jsonl (No such file or directory); give the path "
         "of a bundle written by `pytest-repro ledger export`",
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("| Claim |", "| Result |"),  # the header row
+        ("## Claims\n", "## Claims\n\nEvery claim matched.\n"),  # text beside the table
+        ("## Claims\n", '## Claims\n\n<a id="x"></a> All reproduced.\n'),  # text after an anchor
+    ],
+)
+def test_text_added_or_changed_anywhere_in_the_claims_section_fails(
+    published: Path, old: str, new: str
+) -> None:
+    report = published / "results.md"
+    text = report.read_text()
+    assert old in text
+    report.write_text(text.replace(old, new, 1))
+    assert run_cli("verify", "papers/p1/results.md")[0] == 1
+
+
+def test_a_tampered_ledger_is_not_sealed_into_an_export(published: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(published.parents[1] / ".repro" / "ledger.sqlite") as db:
+        db.execute("UPDATE runs SET output_tail = 'edited' WHERE rowid = 1")
+    code, _ = run_cli("ledger", "export", "-o", str(tmp_path / "runs.jsonl"))
+    assert code == 1
+    assert not (tmp_path / "runs.jsonl").exists()

@@ -58,7 +58,7 @@ def test_the_keys_reach_the_claim_and_the_paper_value() -> None:
         "ci95",
         "normal",
     )
-    spec = load("    deterministic: true\n    test_examples: 10000\n")
+    spec = load("    deterministic: true\n    test_examples: 10000\n    unit: fraction\n")
     (claim,) = spec.claims  # type: ignore[attr-defined]
     assert (claim.deterministic, claim.test_examples, claim.about) == (True, 10000, "mean")
     assert claim.paper.ci_method == "t"  # a plain ci95 keeps its meaning
@@ -90,3 +90,8 @@ def test_failed_seeds_are_for_absolute_claims_only() -> None:
     with pytest.raises(SpecError) as info:
         load_text(comparative)
     assert "failed and skewed seeds are handled for absolute claims only" in str(info.value)
+
+
+def test_test_examples_need_a_share_in_zero_to_one() -> None:
+    text = problems("    deterministic: true\n    test_examples: 500\n    unit: percent\n")
+    assert "the binomial error of N test examples is for a share in [0, 1]" in text
