@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -26,6 +26,12 @@ from pytest_repro.vocab import (
     InconclusivePolicy,
     Method,
 )
+
+if TYPE_CHECKING:
+    from pytest_repro.execution.slurm_settings import ClusterSettings
+
+ExecutorKind = Literal["local", "slurm", "local-jobs"]
+EXECUTORS: tuple[ExecutorKind, ...] = ("local", "slurm", "local-jobs")
 
 PROFILES: Mapping[str, Mapping[str, Any]] = {
     # Real runs, verdicts and reports.
@@ -71,6 +77,9 @@ class ReproConfig:
     shard: tuple[int, int] | None = None
     #: ``--repro-gpus``: ``auto``, ``none`` or positions into the visible devices (``0,1,3``).
     gpus: str = "auto"
+    #: ``--repro-executor``, and the job settings of slurm and local-jobs (None: the pool).
+    executor: ExecutorKind = "local"
+    cluster: ClusterSettings | None = None
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -192,6 +201,24 @@ OPTIONS: tuple[_Option, ...] = (
         metavar="I/N",
     ),
     _Option(
+        "executor",
+        "where runs execute: local (worker processes, the default), slurm (a SLURM job per "
+        "run, through submitit) or local-jobs (the same jobs as processes on this machine)",
+        choices=EXECUTORS,
+    ),
+    *(
+        _Option(f"slurm-{name}", text, metavar=metavar, multiple=name == "setup")
+        for name, metavar, text in (
+            ("partition", "NAME", "SLURM partition of the jobs (default: the cluster's)"),
+            ("account", "NAME", "SLURM account the jobs are charged to"),
+            ("time", "DURATION", "a job's time limit where its run has no timeout (default 1h)"),
+            ("memory", "SIZE", "a job's memory where its run sets none (default: the cluster's)"),
+            ("setup", "LINE", "a shell line each job runs first, e.g. module load cuda"),
+            ("max-jobs", "N", "jobs in flight at once, queued or running (default 16)"),
+            ("resubmit", "N", "times a job lost to the cluster is sent again (default 2)"),
+        )
+    ),
+    _Option(
         "seed",
         "seed of the repro_seed fixture (default: derived from the test id)",
         ini=False,
@@ -290,6 +317,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     choice("cache", CACHE_MODES)
     choice("env", ENV_POLICIES)
     choice("interval", METHODS)
+    choice("executor", EXECUTORS)
     flag("inprocess")
     flag("deterministic")
     flag("plan")
@@ -350,6 +378,10 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
         values["workers"] = workers
     else:
         values["workers"] = default_workers(config)
+    if values.get("executor", "local") != "local":
+        from pytest_repro.execution.slurm_settings import resolve_cluster
+
+        values.update(resolve_cluster(values, raw, workers_given=workers_value is not None))
 
     files = config.getini("repro_files")
     if files:
@@ -464,6 +496,8 @@ def describe(cfg: ReproConfig) -> str:
         parts.append(f"shard {cfg.shard[0]}/{cfg.shard[1]}")
     if cfg.gpus != "auto":
         parts.append(f"gpus={cfg.gpus}")
+    if cfg.cluster is not None:
+        parts.append(f"executor={cfg.executor} (at most {cfg.cluster.max_jobs} jobs in flight)")
     return ", ".join(parts)
 
 

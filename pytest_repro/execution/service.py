@@ -478,8 +478,13 @@ def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
 
 
 def default_executor(cfg: ReproConfig, *, usepdb: bool = False) -> Executor:
-    """The executor a session uses unless a plugin supplies one: worker processes, or
-    pytest's own process with ``--repro-inprocess`` (``--pdb`` then stops in the paper's code)."""
+    """The executor a session uses unless a plugin supplies one: worker processes, pytest's
+    own process with ``--repro-inprocess`` (``--pdb`` then stops in the paper's code), or a
+    job per run with ``--repro-executor=slurm|local-jobs`` (submitit, imported only then)."""
+    if cfg.cluster is not None:
+        from pytest_repro.execution.slurm import SlurmExecutor
+
+        return SlurmExecutor(cfg.cluster, cfg.workdir / "jobs")
     if cfg.inprocess:
         return InProcessExecutor(reraise=usepdb)
     return ProcessPool(cfg.workers, cfg.workdir / "workers")
