@@ -191,6 +191,8 @@ class Evaluator:
         try:
             if self.cfg.smoke:
                 return self._smoke(spec, claim, header, force)
+            if claim.sweep is not None:
+                return self._curve(spec, claim, header, force)
             if claim.seeds.adaptive:
                 return self._adaptive(spec, claim, header, force)
             values = self._values(spec, claim, claim.seeds.seeds, force)
@@ -283,6 +285,60 @@ class Evaluator:
             "saved": stages[-1] - used,
         }
         return self._result(claim, header, values, verdict, adaptive)
+
+    def _curve(
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
+    ) -> ClaimResult:
+        """A claim about a curve: every swept point's values, one rule over them."""
+        import numpy as np
+
+        from pytest_repro import curve_words
+        from pytest_repro.seeding import derive_seed
+        from pytest_repro.stats.curve_question import CurveQuestion, answer_curve
+
+        rule, sweep = curve_words.parts(claim)
+        values = self._values(spec, claim, claim.seeds.seeds, force)
+        question = CurveQuestion(
+            rule=rule.rule,
+            xs=sweep.xs,
+            direction=rule.direction,
+            margin=rule.margin,
+            slope=rule.slope,
+            scale=rule.scale,
+            base=rule.base,
+            extremum=rule.extremum,
+            within=rule.within,
+            paper_points=rule.paper_points,
+            tolerances=rule.tolerances or ((rule.slope_tolerance,) if rule.slope_tolerance else ()),
+            disagreement=claim.disagreement or 3.0,
+            resolution=claim.resolution,
+            rng=np.random.default_rng(derive_seed("curve", claim.id, *claim.seeds.seeds)),
+        )
+        swept = answer_curve(curve_words.seed_rows([v.values for v in values]), question)
+        verdict = swept.verdict
+        units = Units(claim.unit, rule.tolerances[0] if rule.tolerances else None)
+        measurement = Measurement(
+            n=verdict.n,
+            seeds=values[0].seeds,
+            estimate=verdict.estimate,
+            interval=(verdict.interval.low, verdict.interval.high),
+            confidence=verdict.interval.level,
+            shown_interval=(verdict.shown.low, verdict.shown.high),
+            shown_confidence=verdict.shown.level,
+            delta=verdict.delta,
+            method=verdict.method,
+            deviation_in_tol=verdict.deviation_in_tol,
+            notes=tuple(verdict.notes),
+            warnings=tuple(verdict.warnings),
+            runs=tuple(r.run_id for v in values for r in v.records),
+        )
+        result = ClaimResult.measured(
+            header,
+            verdict=verdict.outcome,
+            label=curve_words.curve_label(claim, swept, units),
+            measurement=measurement,
+        )
+        return replace(result, sweep=curve_words.sweep_json(claim, swept, units))
 
     def _stats(
         self, claim: Claim, values: list[Values], *, schedule: Schedule | None

@@ -40,6 +40,9 @@ MARKERS = (
     "repro: a claim or sanity check of a paper.yaml",
     "repro_absolute: an absolute claim (metric equals the paper's value within a tolerance)",
     "repro_comparative: a comparative claim (variant A beats variant B)",
+    "repro_trend: a claim that a metric rises or falls over a sweep, or has a slope",
+    "repro_peak: a claim that a curve's extremum lies in a range of the swept value",
+    "repro_curve: a claim that a curve follows the paper's values or formula",
     "repro_sanity: a sanity check run before a paper's claims",
 )
 

@@ -49,6 +49,8 @@ class ClaimHeader:
     multiplicity: str = "holm"
     #: ``tolerance: 5%``: the share of the paper's value (``tolerance`` is in units).
     tolerance_relative: float | None = None
+    #: a claim about a curve: what it claims, in words (``decreasing in width``).
+    claimed: str | None = None
 
     @classmethod
     def of(cls, spec: PaperSpec, claim: Claim) -> ClaimHeader:
@@ -91,7 +93,16 @@ class ClaimHeader:
                 for s in spec.substitutions_for(claim.id)
             ),
             multiplicity=spec.paper.multiplicity,
+            claimed=_claimed(claim),
         )
+
+
+def _claimed(claim: Claim) -> str | None:
+    if claim.sweep is None:
+        return None
+    from pytest_repro.curve_words import claimed_text
+
+    return claimed_text(claim)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,6 +156,12 @@ class ClaimResult:
     substitutions: Sequence[Mapping[str, str]] = field(default_factory=tuple)
     smoke_stages: Sequence[SmokeStage] = ()
     multiplicity: str = "holm"
+    #: a claim about a curve: what it claims, in words (``decreasing in width``).
+    claimed: str | None = None
+    #: a measured claim about a curve: ``axis``, ``rule``, ``measured`` (words), ``points``
+    #: (x, mean, 95% simultaneous band, values, the paper's value), and per rule
+    #: ``steps``, ``within``/``location``, ``fit``/``scale``.
+    sweep: Mapping[str, Any] | None = None
 
     # -- named constructors ------------------------------------------------------------------
     @classmethod
@@ -175,6 +192,7 @@ class ClaimResult:
             variants=h.variants,
             substitutions=h.substitutions,
             multiplicity=h.multiplicity,
+            claimed=h.claimed,
         )
 
     @classmethod

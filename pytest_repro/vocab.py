@@ -120,8 +120,19 @@ SUMMARY_ORDER: tuple[VerdictName, ...] = (
 )
 
 # -- claims -------------------------------------------------------------------------------
-ClaimKind = Literal["absolute", "comparative"]
+ClaimKind = Literal["absolute", "comparative", "trend", "peak", "curve"]
 CLAIM_KINDS: tuple[ClaimKind, ...] = get_args(ClaimKind)
+#: The kinds of claim about a curve over a ``sweep:`` (one value per swept point and seed).
+SWEEP_KINDS: tuple[ClaimKind, ...] = ("trend", "peak", "curve")
+#: What a ``trend`` claim says of the curve.
+TrendDirection = Literal["increasing", "decreasing"]
+TREND_DIRECTIONS: tuple[TrendDirection, ...] = get_args(TrendDirection)
+#: The axes a ``slope:`` is fitted on.
+SlopeScale = Literal["linear", "log-x", "log-log"]
+SLOPE_SCALES: tuple[SlopeScale, ...] = get_args(SlopeScale)
+#: Which extremum a ``peak`` claim locates.
+Extremum = Literal["max", "min"]
+EXTREMA: tuple[Extremum, ...] = get_args(Extremum)
 #: Which direction of a metric is better; ``none``: neither (two-sided claims).
 Better = Literal["higher", "lower", "none"]
 BETTER: tuple[Better, ...] = get_args(Better)

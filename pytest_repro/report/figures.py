@@ -166,7 +166,7 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
-class _Canvas:
+class Canvas:
     """A plot area with its data ranges: maps data to pixels and writes SVG elements."""
 
     def __init__(
@@ -274,7 +274,7 @@ def learning_curve(
     elif not comparative and result.paper is not None:
         ys.append(result.paper)
     low_x, high_x = min(xs), max(xs)
-    canvas = _Canvas(width, height, (70, 26, width - 16, height - 42), (low_x, high_x or 1.0))
+    canvas = Canvas(width, height, (70, 26, width - 16, height - 42), (low_x, high_x or 1.0))
     if high_x == low_x:
         canvas.xr = (low_x - 1, high_x + 1)
     canvas.yr = _range(ys, ys[0])
@@ -311,7 +311,7 @@ def learning_curve(
     return canvas.svg(f"learning curve of {result.metric} ({result.id})")
 
 
-def _legend(canvas: _Canvas, result: ClaimResult, found: Sequence[Curve]) -> None:
+def _legend(canvas: Canvas, result: ClaimResult, found: Sequence[Curve]) -> None:
     if result.kind == "comparative" and len(result.variants) >= 2:
         entries = [(f"A = {result.variants[0]}", ARM_COLOURS[0])]
         entries.append((f"B = {result.variants[1]}", ARM_COLOURS[1]))
@@ -346,7 +346,7 @@ def seed_strip(result: ClaimResult, width: int = 520, height: int = 110) -> str:
     points = [p for p in points if math.isfinite(p)]
     if not points:
         return ""
-    canvas = _Canvas(width, height, (70, 22, width - 16, height - 42), _range(points, points[0]))
+    canvas = Canvas(width, height, (70, 22, width - 16, height - 42), _range(points, points[0]))
     if band is not None:
         left, right = canvas.x(band[0]), canvas.x(band[1])
         canvas.add(
@@ -393,7 +393,12 @@ def seed_strip(result: ClaimResult, width: int = 520, height: int = 110) -> str:
 
 
 def figure_file(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:
-    """The text of ``figures/<claim-id>.svg``: the learning curve as an SVG document;
-    empty without recorded series."""
-    curve = learning_curve(result, records)
+    """The text of ``figures/<claim-id>.svg``: the learning curve as an SVG document (for a
+    claim about a curve, the metric against the swept value); empty without data."""
+    if result.sweep:
+        from pytest_repro.report.sweep_figure import sweep_figure
+
+        curve = sweep_figure(result)
+    else:
+        curve = learning_curve(result, records)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{curve}\n' if curve else ""

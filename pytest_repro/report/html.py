@@ -84,7 +84,12 @@ def figures(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:
     """The seed strip and the learning curve of a claim (each only where it has data)."""
     from pytest_repro.report import figures as draw
 
-    shown = (draw.seed_strip(result), draw.learning_curve(result, records))
+    if result.sweep:
+        from pytest_repro.report.sweep_figure import sweep_figure
+
+        shown: tuple[str, ...] = (sweep_figure(result),)
+    else:
+        shown = (draw.seed_strip(result), draw.learning_curve(result, records))
     return "".join(f'<div class="repro-figure">{svg}</div>' for svg in shown if svg)
 
 

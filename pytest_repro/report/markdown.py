@@ -136,7 +136,7 @@ def executive_summary(spec: PaperSpec, views: Sequence[ClaimView]) -> list[str]:
             else f"{expected} expected by the spec"
         )
         text = f"{' and '.join(names)} ({said})"
-        unexpected = [v for v in apart if not v.expected and v.result.delta is not None]
+        unexpected = [v for v in apart if not v.expected and v.delta]
         if unexpected:
             worst = max(unexpected, key=lambda v: (abs(v.result.delta or 0.0), v.id))
             text += (
@@ -252,6 +252,8 @@ def claim_details(
     if v.delta:
         lines.append(f"- Delta: {md_text(v.delta_text)}.")
     lines.append(f"- Verdict: {md_text(v.label)}.")
+    if v.points:
+        lines += ["", *points_table(v), ""]
     if v.expected_text:
         lines.append(f"- Expected: {md_text(v.expected_text)}.")
     if v.seeds_needed:
@@ -265,7 +267,11 @@ def claim_details(
     lines.extend(f"- Substitute: {md_text(sub.text)}." for sub in v.substitutions)
     if v.error:
         lines += ["", *md_fence(v.error)]
-    if figures and curves(v.result, records):
+    if figures and v.result.sweep:
+        axis = str(v.result.sweep.get("axis", ""))
+        alt = md_text(f"{v.metric} against {axis}", brackets=True)
+        lines.append(f"- Figure: ![{alt}](figures/{figure_name(v.id)})")
+    elif figures and curves(v.result, records):
         alt = md_text(f"learning curve of {v.metric}", brackets=True)
         lines.append(f"- Figure: ![{alt}](figures/{figure_name(v.id)})")
     if v.runs:
@@ -276,6 +282,21 @@ def claim_details(
         )
     lines.append("")
     return lines
+
+
+def points_table(v: ClaimView) -> list[str]:
+    """The swept points of a claim about a curve: the seeds' mean, its 95% simultaneous
+    band, each seed's value, and the paper's value where the claim gives one."""
+    paper = any(p.paper for p in v.points)
+    head = f"| {md_text(v.points[0].axis)} | Mean | 95% band (simultaneous) | Seeds |"
+    rule = "| --- | --- | --- | --- |"
+    if paper:
+        head, rule = head + " Paper |", rule + " --- |"
+    rows = [head, rule]
+    for p in v.points:
+        row = f"| {md_text(p.x)} | {md_text(p.mean)} | {md_text(p.band)} | {md_text(p.values)} |"
+        rows.append(row + (f" {md_text(p.paper)} |" if paper else ""))
+    return rows
 
 
 def _configuration(spec: PaperSpec) -> list[str]:

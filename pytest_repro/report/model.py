@@ -38,6 +38,8 @@ def paper_text(result: ClaimResult) -> str:
     """What the paper reports, in the claim's direction: ``90.0%``,
     ``A lower than B by ≥ 1.0`` (a margin), ``A higher than B by 2.0 pp (sd 0.5 pp, 5 runs)``."""
     units = units_of(result)
+    if result.claimed:
+        return result.claimed
     if result.paper is None:
         if result.kind == "comparative":
             return claimed_comparison(result.better, result.margin, units)
@@ -55,6 +57,8 @@ def paper_text(result: ClaimResult) -> str:
 def measured_text(result: ClaimResult) -> str:
     """The estimate with its decision interval: ``90.0% 90% CI [89.8%, 90.2%]``."""
     units = units_of(result)
+    if result.sweep:
+        return str(result.sweep.get("measured", "n/a"))
     if result.estimate is None:
         return "n/a"
     if result.kind == "absolute":
@@ -73,6 +77,8 @@ def delta_value(result: ClaimResult) -> float | None:
     margin, the measured improvement of A over B itself, never improvement minus margin."""
     if result.kind == "comparative" and result.paper is None:
         return result.estimate
+    if result.kind not in ("absolute", "comparative"):
+        return None  # a curve's measured words say how far it is from the claim
     return result.delta
 
 
@@ -89,6 +95,8 @@ def delta_reference(result: ClaimResult) -> str:
 def shown_interval(result: ClaimResult) -> str:
     """The 95% interval in the claim's units (differences for comparative claims)."""
     units = units_of(result)
+    if result.kind not in ("absolute", "comparative"):
+        return ""  # a curve's points have their own bands (results.md, the figure)
     if result.kind == "absolute":
         return units.interval(result.shown_interval)
     return units.diff_interval(result.shown_interval)
@@ -100,6 +108,47 @@ class SeedValue:
 
     seed: int
     value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweptPoint:
+    """One point of a claim about a curve, as shown: the swept value, the seeds' mean, its
+    95% simultaneous band, the seeds' values, and the paper's value ± tolerance (or empty)."""
+
+    axis: str
+    x: str
+    mean: str
+    band: str
+    values: str
+    paper: str
+
+
+def swept_points(result: ClaimResult) -> tuple[SweptPoint, ...]:
+    """The points of ``result.sweep`` in the claim's units (none for other claims)."""
+    sweep = result.sweep or {}
+    units = units_of(result)
+    axis = str(sweep.get("axis", "x"))
+    out = []
+    for p in sweep.get("points") or ():
+        if not isinstance(p, dict):
+            continue
+        paper = ""
+        if p.get("paper") is not None:
+            tol = p.get("tolerance")
+            paper = units.value(float(p["paper"])) + (
+                f" ± {units.magnitude(float(tol))}" if tol is not None else ""
+            )
+        out.append(
+            SweptPoint(
+                axis=axis,
+                x=f"{float(p['x']):.4g}",
+                mean=units.value(p.get("mean")),
+                band=units.interval(p.get("band")),
+                values=", ".join(units.value(x) for x in p.get("values") or ()),
+                paper=paper,
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +225,8 @@ class ClaimView:
     adaptive: AdaptiveSeeds | None
     #: the notes of the statistics, then the warnings (environment drift, ...).
     notes: tuple[str, ...]
+    #: a claim about a curve: its swept points (empty for other claims).
+    points: tuple[SweptPoint, ...] = ()
     substitutions: tuple[Substitution, ...]
     #: whether the spec expects this verdict (``expect: gap`` with a hypothesis); then
     #: :attr:`meaning` has the expected colours and no remedy.
@@ -282,7 +333,7 @@ def _claim_view(result: ClaimResult) -> ClaimView:
         where=f"{r.path}:{r.line}",
         at=at_text(r.at),
         paper=paper_text(r),
-        paper_given=r.paper is not None or comparative,
+        paper_given=r.paper is not None or comparative or bool(r.claimed),
         tolerance=(
             f"±{units.magnitude(r.tolerance)}"
             + (
@@ -294,7 +345,13 @@ def _claim_view(result: ClaimResult) -> ClaimView:
             else ""
         ),
         arms=(r.variants[0], r.variants[1]) if comparative and len(r.variants) >= 2 else None,
-        config="" if comparative else (r.variants[0] if r.variants else "defaults"),
+        config=(
+            ""
+            if comparative
+            else f"a sweep of {len(r.variants)} points: {'; '.join(r.variants)}"
+            if r.sweep or r.claimed
+            else (r.variants[0] if r.variants else "defaults")
+        ),
         measured=measured_text(r),
         has_estimate=r.estimate is not None,
         interval=shown_interval(r) if r.shown_interval else "",
@@ -305,12 +362,17 @@ def _claim_view(result: ClaimResult) -> ClaimView:
         ),
         per_seed_what="Improvement of A over B per seed" if comparative else "Per seed",
         delta=units.diff(delta_value(r)) if delta_value(r) is not None else "",
-        delta_size=units.magnitude(r.delta) if r.delta is not None else "",
+        delta_size=(
+            units.magnitude(r.delta)
+            if r.delta is not None and r.kind in ("absolute", "comparative")
+            else ""
+        ),
         delta_reference=delta_reference(r),
         seeds_needed=advice_text(r),
         anytime=anytime_text(r),
         adaptive=adaptive,
         notes=(*r.notes, *r.warnings),
+        points=swept_points(r),
         substitutions=tuple(
             Substitution(original=s["original"], used=s["used"], why=s["why"])
             for s in r.substitutions
@@ -346,6 +408,8 @@ def power_input(r: ClaimResult) -> PowerInput | None:
     from pytest_repro.stats.power import claim_input
 
     if r.verdict not in MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
+        return None
+    if r.kind not in ("absolute", "comparative"):
         return None
     return claim_input(
         name=f"{r.paper_id}::{r.id}",

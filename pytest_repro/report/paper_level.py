@@ -38,8 +38,8 @@ def power_lines(results: Iterable[ClaimResult]) -> list[str]:
 def _shortfall(r: ClaimResult) -> float | None:
     from pytest_repro.stats.multiplicity import claim_p_value
 
-    if r.verdict not in MEASURED:
-        return None
+    if r.verdict not in MEASURED or r.kind not in ("absolute", "comparative"):
+        return None  # a claim about a curve has its own family-wise rule over its points
     return claim_p_value(
         kind=r.kind,
         values=r.values if len(r.values) == r.n else (),

@@ -39,6 +39,9 @@ def claim_block(result: ClaimResult, *, rerun: str) -> str:
             lines.append(f"             {v.interval_level} CI {v.interval}   {result.method}")
         if result.values:
             lines.append(f"             n={v.n} ({v.per_seed_text})")
+        for p in v.points:
+            paper = f"   paper {p.paper}" if p.paper else ""
+            lines.append(f"  {p.axis}={p.x}: mean {p.mean} band {p.band} ({p.values}){paper}")
         if v.delta:
             lines.append(f"  delta      {v.delta_text}")
     lines.append(f"  verdict    {v.label}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
+from pytest_repro.spec.curve_claims import read_curve_claim, refuse_curve_keys
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, join
 from pytest_repro.spec.keys import (
     ABOUT_CHOICES,
@@ -27,6 +28,7 @@ from pytest_repro.spec.keys import (
 )
 from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
 from pytest_repro.spec.seeds_section import check_seeds_suffice, check_welch_seeds, read_seeds
+from pytest_repro.spec.sweeps_section import Grid
 from pytest_repro.spec.tolerance import read_tolerance
 from pytest_repro.spec.variants_section import read_overrides, read_variant_ref
 from pytest_repro.spec.yamlnodes import YNode
@@ -38,12 +40,17 @@ from pytest_repro.vocab import (
     METHODS,
     SPREAD_KINDS,
     STATISTICS,
+    SWEEP_KINDS,
     Axis,
 )
 
 
 def build_claims(
-    ctx: SpecContext, top: MapReader, config: ConfigDefaults, variants: Mapping[str, Variant]
+    ctx: SpecContext,
+    top: MapReader,
+    config: ConfigDefaults,
+    variants: Mapping[str, Variant],
+    sweeps: Mapping[str, Grid] | None = None,
 ) -> list[Claim]:
     """Every valid claim of the ``claims:`` block; each id may be used once."""
     node = top.sequence("claims")
@@ -56,7 +63,7 @@ def build_claims(
         ctx.ck,
         node,
         "claims",
-        lambda child, field, _i: _claim(ctx, config, child, field, variants),
+        lambda child, field, _i: _claim(ctx, config, child, field, variants, sweeps or {}),
     )
     seen: dict[str, Claim] = {}
     for claim in claims:
@@ -77,6 +84,7 @@ def _claim(
     node: YNode,
     field: str,
     variants: Mapping[str, Variant],
+    sweeps: Mapping[str, Grid],
 ) -> Claim | None:
     if node.kind != "map":
         ctx.ck.problem(
@@ -127,6 +135,7 @@ def _claim(
         )
     if kind == "absolute" and comparative:
         c.bad("kind", "compare: makes this claim comparative", "drop kind: absolute")
+    curve_kind = kind in SWEEP_KINDS
     better = c.choice("better", BETTER, default="higher")
     if comparative and better == "none":
         c.bad(
@@ -134,8 +143,13 @@ def _claim(
             "a comparative claim needs a direction",
             "write better: higher or better: lower",
         )
-    paper = _paper_value(ctx, c)
-    tolerance, tolerance_relative = read_tolerance(c, paper)
+    paper: Any = None
+    tolerance: Any = None
+    tolerance_relative: float | None = None
+    if not curve_kind:
+        refuse_curve_keys(c, kind if isinstance(kind, str) else "absolute")
+        paper = _paper_value(ctx, c)
+        tolerance, tolerance_relative = read_tolerance(c, paper)
     if kind == "absolute" and not comparative:
         if not c.has("paper"):
             c.bad("paper", "is required but missing", "give the paper's value: paper: 0.94")
@@ -152,7 +166,7 @@ def _claim(
             "add tolerance: for the improvement",
         )
     margin = c.number("margin", default=0.0, minimum=0.0)
-    if c.has("margin") and not comparative:
+    if c.has("margin") and not comparative and not curve_kind:
         c.bad("margin", "only comparative claims have a margin", "remove it, or add compare:")
     seeds = read_seeds(ctx, c)
     variant: Any = None
@@ -175,6 +189,9 @@ def _claim(
             compare = compared
     else:
         variant = _variant(ctx, config, c, variants)
+    curve: Any = None
+    if curve_kind:
+        curve = read_curve_claim(ctx, config, c, kind, variant, sweeps, seeds)
     expect = c.choice("expect", EXPECTATIONS)
     hypothesis = c.string("hypothesis")
     if expect in EXPECTATIONS and not hypothesis:
@@ -229,7 +246,7 @@ def _claim(
             f"hierarchical intervals read per-example outcomes at one epoch or step, not at {at}",
             "use interval: auto, or read the claim at: {epoch: N}",
         )
-    if isinstance(seeds, SeedPlan):
+    if isinstance(seeds, SeedPlan) and not curve_kind:
         check_seeds_suffice(c, seeds, interval, statistic, comparative=comparative)
         if comparative:
             # Both arms run the claim's seeds, so the comparison is paired today.
@@ -237,7 +254,10 @@ def _claim(
     if len(ctx.ck.problems) > before:
         return None
     locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}
+    sweep, rule = curve if isinstance(curve, tuple) else (None, None)
     return Claim(
+        sweep=sweep,
+        curve=rule,
         failed_below=failed_below,
         about=about,
         deterministic=bool(deterministic),

@@ -19,17 +19,21 @@ __all__ = [
     "CLAIM_KEYS",
     "COMPARE_KEYS",
     "CONFIG_VALUE_KEYS",
+    "CURVE_CLAIM_KEYS",
     "DATA_KEYS",
     "DEFAULT_SEEDS",
     "ENTRYPOINT_PATTERN",
     "ENVIRONMENT_KEYS",
     "FILE_KEYS",
+    "GENERATOR_KEYS",
     "HF_KEYS",
     "ID_PATTERN",
     "KIT_CHECKS",
     "MAX_SEEDS",
     "MAX_SEED_VALUE",
+    "MAX_SWEEP_POINTS",
     "MULTIPLICITY_CHOICES",
+    "NOT_FOR_CURVES",
     "PAPER_KEYS",
     "PAPER_VALUE_KEYS",
     "REQUIRED_CLAIM_KEYS",
@@ -43,6 +47,8 @@ __all__ = [
     "SANITY_CHECKS",
     "SEED_RANGE_KEYS",
     "SHA256_PATTERN",
+    "SLOPE_KEYS",
+    "SPACINGS",
     "SUBSTITUTION_KEYS",
     "TOP_KEYS",
     "UPSTREAM_KEYS",
@@ -60,6 +66,7 @@ TOP_KEYS = (
     "substitutions",
     "sanity",
     "variants",
+    "sweeps",
     "claims",
     "notes",
 )
@@ -133,7 +140,34 @@ CLAIM_KEYS = (
     "deterministic",
     "test_examples",
     "skewed_seeds",
+    "sweep",
+    "over",
+    "direction",
+    "slope",
+    "extremum",
+    "within",
+    "formula",
 )
+#: Keys of a claim about a curve (``kind: trend | peak | curve``) beyond the common ones.
+CURVE_CLAIM_KEYS = ("sweep", "over", "direction", "slope", "extremum", "within", "formula")
+#: Claim keys that do not apply to a claim about a curve (each point is a mean over seeds).
+NOT_FOR_CURVES = (
+    "compare",
+    "interval",
+    "statistic",
+    "failed_below",
+    "about",
+    "deterministic",
+    "test_examples",
+    "skewed_seeds",
+)
+#: ``slope: {paper, tolerance, scale, base}`` of a trend claim.
+SLOPE_KEYS = ("paper", "tolerance", "scale", "base")
+#: A generated sweep axis: ``{from, to}`` with one of ``step``, ``times`` or ``num``.
+GENERATOR_KEYS = ("from", "to", "step", "times", "num", "spacing")
+SPACINGS = ("linear", "log")
+#: The most points one grid may generate.
+MAX_SWEEP_POINTS = 1000
 #: ``about:``: the mean over all seeds, or over the seeds that did not fail.
 ABOUT_CHOICES = ("mean", "successful")
 #: ``paper: {ci95: {value, method}}``: how the paper's 95% interval was computed.

@@ -26,6 +26,7 @@ from pytest_repro.spec.run_section import build_run
 from pytest_repro.spec.sanity_section import build_sanity
 from pytest_repro.spec.schema import PaperSpec
 from pytest_repro.spec.substitutions_section import build_substitutions
+from pytest_repro.spec.sweeps_section import build_sweeps
 from pytest_repro.spec.trusted_section import build_trusted
 from pytest_repro.spec.upstream_section import build_upstream
 from pytest_repro.spec.variants_section import build_variants
@@ -152,7 +153,8 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
     environment = build_environment(ctx, top)
     data = build_data(ctx, top)
     variants = build_variants(ctx, top, config)
-    claims = build_claims(ctx, top, config, variants)
+    sweeps = build_sweeps(ctx, top, config)
+    claims = build_claims(ctx, top, config, variants, sweeps)
     substitutions = build_substitutions(ctx, top, claims)
     sanity = build_sanity(ctx, top)
     notes = top.string("notes")

@@ -22,8 +22,11 @@ from pytest_repro.vocab import (
     DataKind,
     Deterministic,
     Expectation,
+    Extremum,
+    SlopeScale,
     SpreadKind,
     Statistic,
+    TrendDirection,
 )
 from pytest_repro.vocab import Method as IntervalMethod
 
@@ -300,6 +303,60 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Sweep:
+    """The config points a claim about a curve runs, and the swept value of each.
+
+    ``points`` are ordinary variants (the claim's base overrides plus the point's axis
+    values), so their runs, cache keys and reuse are those of hand-written variants;
+    ``xs[i]`` is ``axis`` at ``points[i]``, in the order the grid was written. ``name`` is
+    the entry of ``sweeps:`` the claim names (None for an inline ``sweep:``).
+    """
+
+    axis: str
+    xs: tuple[float, ...]
+    points: tuple[Variant, ...]
+    name: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurveRule:
+    """What a claim about a curve asserts (the keys beside ``sweep:``).
+
+    - ``trend``: ``direction`` (monotone, each step by more than ``margin``), or a fitted
+      ``slope`` ± ``slope_tolerance`` on ``scale`` (``base`` for ``log-x``);
+    - ``peak``: the ``extremum`` of the curve lies ``within`` a range of the swept value;
+    - ``curve``: the paper's value at each point (``paper_points``, in ``xs`` order, given
+      as a list or by ``formula``) within ``tolerances`` (one per point).
+    """
+
+    direction: TrendDirection | None = None
+    margin: float = 0.0
+    slope: float | None = None
+    slope_tolerance: float | None = None
+    scale: SlopeScale = "linear"
+    base: float = 10.0
+    extremum: Extremum | None = None
+    within: tuple[float, float] | None = None
+    paper_points: tuple[float, ...] = ()
+    tolerances: tuple[float, ...] = ()
+    #: ``tolerance: 5%`` of a curve: the share of each point's paper value.
+    tolerance_relative: float | None = None
+    formula: str | None = None
+
+    @property
+    def rule(self) -> Literal["trend", "slope", "peak", "curve"]:
+        """``trend``, ``slope``, ``peak`` or ``curve``: which decision applies."""
+        if self.slope is not None:
+            return "slope"
+        if self.direction is not None:
+            return "trend"
+        if self.extremum is not None:
+            return "peak"
+        return "curve"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Claim:
     """One checkable statement of the paper.
 
@@ -344,6 +401,9 @@ class Claim:
     skewed_seeds: bool = False
     #: a comparative claim whose arms are read at different points: (A's, B's); None: ``at``.
     arm_at: tuple[At, At] | None = None
+    #: claims about a curve (``trend``, ``peak``, ``curve``): the swept points and the rule.
+    sweep: Sweep | None = None
+    curve: CurveRule | None = None
     loc: Location
     field_locs: Mapping[str, Location] = field(default_factory=dict)
 
@@ -356,6 +416,8 @@ class Claim:
         return self.arm_at[arm] if self.arm_at is not None else self.at
 
     def variants(self) -> tuple[Variant, ...]:
+        if self.sweep is not None:
+            return self.sweep.points
         if self.compare is not None:
             return self.compare
         assert self.variant is not None
