@@ -220,6 +220,7 @@ def sweep_json(claim: Claim, verdict: SweepVerdict, units: Units) -> dict[str, o
     if verdict.fit is not None:
         out["fit"] = list(verdict.fit)
         out["scale"] = verdict.scale
+        out["base"] = rule.base
     if verdict.steps:
         out["steps"] = [
             {

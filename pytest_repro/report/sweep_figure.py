@@ -80,8 +80,22 @@ def sweep_figure(result: ClaimResult, width: int = 520, height: int = 280) -> st
     canvas = Canvas(
         width, height, (70, 26, width - 16, height - 42), (min(tx) - pad, max(tx) + pad)
     )
-    canvas.yr = _range(ys, ys[0])
     units = Units(result.unit, result.tolerance)
+    seeds = [float(v) for p in points for v in p.get("values") or () if _finite(v)]
+    log_y = sweep.get("scale") == "log-log" and bool(seeds) and min(seeds) > 0
+    if log_y:  # an exponent is a straight line on log-log axes
+        canvas.yr = _range([math.log10(y) for y in ys if y > 0], 0.0)
+        floor = 10 ** canvas.yr[0]
+
+        def y_of(value: float) -> float:
+            return canvas.y(math.log10(max(value, floor)))
+
+        def label(value: float, step: float) -> str:
+            return units.value(10**value)
+    else:
+        canvas.yr = _range(ys, ys[0])
+        y_of = canvas.y
+        label = _value_label(units, difference=False)  # type: ignore[assignment]
     within = sweep.get("within")
     if isinstance(within, Sequence) and len(within) == 2 and all(_finite(w) for w in within):
         lo_w, hi_w = float(within[0]), float(within[1])
@@ -94,13 +108,13 @@ def sweep_figure(result: ClaimResult, width: int = 520, height: int = 280) -> st
                 f'<rect class="range" x="{_f(left)}" y="{canvas.top}" width="{_f(max(right - left, 2.0))}" '
                 f'height="{canvas.bottom - canvas.top}" fill="{RANGE}"/>'
             )
-    _paper(canvas, points, t)
-    _band(canvas, points, t)
-    canvas.y_axis(result.metric, _value_label(units, difference=False))
+    _paper(canvas, points, t, y_of)
+    _band(canvas, points, t, y_of)
+    canvas.y_axis(f"{result.metric}{' (log scale)' if log_y else ''}", label)
     _x_axis(canvas, xs, t, f"{axis}{' (log scale)' if logged else ''}")
-    _fit(canvas, result, xs, t, logged)
+    _fit(canvas, result, xs, t, y_of, logged)
     mean = " ".join(
-        f"{_f(canvas.x(t(float(p['x']))))},{_f(canvas.y(float(p['mean'])))}"
+        f"{_f(canvas.x(t(float(p['x']))))},{_f(y_of(float(p['mean'])))}"
         for p in points
         if _finite(p.get("mean"))
     )
@@ -112,14 +126,14 @@ def sweep_figure(result: ClaimResult, width: int = 520, height: int = 280) -> st
             if _finite(v):
                 canvas.add(
                     f'<circle class="seed" data-x="{xml_text(p["x"])}" cx="{_f(canvas.x(t(float(p["x"]))))}" '
-                    f'cy="{_f(canvas.y(float(v)))}" r="3" fill="{SEED}" '
+                    f'cy="{_f(y_of(float(v)))}" r="3" fill="{SEED}" '
                     'fill-opacity="0.75"/>'
                 )
     _legend(canvas, result, points)
     return canvas.svg(f"{result.metric} against {axis} ({result.id})")
 
 
-def _band(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any) -> None:
+def _band(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any, y_of: Any) -> None:
     bands = [
         (t(float(p["x"])), float(p["band"][0]), float(p["band"][1]))
         for p in points
@@ -129,14 +143,14 @@ def _band(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any) -> None:
     ]
     if len(bands) < 2:
         return
-    upper = [f"{_f(canvas.x(x))},{_f(canvas.y(high))}" for x, _, high in bands]
-    lower = [f"{_f(canvas.x(x))},{_f(canvas.y(low))}" for x, low, _ in reversed(bands)]
+    upper = [f"{_f(canvas.x(x))},{_f(y_of(high))}" for x, _, high in bands]
+    lower = [f"{_f(canvas.x(x))},{_f(y_of(low))}" for x, low, _ in reversed(bands)]
     canvas.add(
         f'<polygon class="interval-band" points="{" ".join(upper + lower)}" fill="{MEAN}" fill-opacity="0.12"/>'
     )
 
 
-def _paper(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any) -> None:
+def _paper(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any, y_of: Any) -> None:
     given = [p for p in points if _finite(p.get("paper"))]
     if not given:
         return
@@ -147,11 +161,11 @@ def _paper(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any) -> None:
             float(p["paper"]),
             float(p.get("tolerance") or 0.0),
         )
-        upper.append(f"{_f(x)},{_f(canvas.y(value + tol))}")
-        lower.append(f"{_f(x)},{_f(canvas.y(value - tol))}")
+        upper.append(f"{_f(x)},{_f(y_of(value + tol))}")
+        lower.append(f"{_f(x)},{_f(y_of(value - tol))}")
     canvas.add(f'<polygon class="band" points="{" ".join(upper + lower[::-1])}" fill="{BAND}"/>')
     line = " ".join(
-        f"{_f(canvas.x(t(float(p['x']))))},{_f(canvas.y(float(p['paper'])))}" for p in given
+        f"{_f(canvas.x(t(float(p['x']))))},{_f(y_of(float(p['paper'])))}" for p in given
     )
     canvas.add(
         f'<polyline class="paper" points="{line}" fill="none" stroke="{PAPER}" '
@@ -159,29 +173,29 @@ def _paper(canvas: Canvas, points: Sequence[Mapping[str, Any]], t: Any) -> None:
     )
 
 
-def _fit(canvas: Canvas, result: ClaimResult, xs: Sequence[float], t: Any, logged: bool) -> None:
+def _fit(
+    canvas: Canvas, result: ClaimResult, xs: Sequence[float], t: Any, y_of: Any, logged: bool
+) -> None:
     """The fitted line of a slope claim, on the scale it was fitted."""
     sweep = result.sweep or {}
     fit, scale = sweep.get("fit"), sweep.get("scale")
     if not (isinstance(fit, Sequence) and len(fit) == 2 and all(_finite(f) for f in fit)):
         return
     a, b = float(fit[0]), float(fit[1])
+    base = float(sweep.get("base") or 10.0)
     coords = []
+    low, high = min(xs), max(xs)
     for i in range(41):
-        x = (
-            min(xs) * (max(xs) / min(xs)) ** (i / 40)
-            if logged
-            else min(xs) + (max(xs) - min(xs)) * i / 40
-        )
-        if scale == "log-log":
-            y = math.exp(a + b * math.log(x)) if x > 0 else math.nan
+        x = low * (high / low) ** (i / 40) if logged else low + (high - low) * i / 40
+        u = math.log(x) / math.log(base) if x > 0 else math.nan
+        if scale == "log-log":  # both coordinates were logarithms in ``base``
+            y = base ** (a + b * u) if _finite(u) else math.nan
         elif scale == "log-x":
-            y = a + b * math.log10(x) if x > 0 else math.nan
+            y = a + b * u
         else:
             y = a + b * x
-        lo, hi = canvas.yr
-        if _finite(y) and lo <= y <= hi:
-            coords.append(f"{_f(canvas.x(t(x)))},{_f(canvas.y(y))}")
+        if _finite(y) and canvas.top <= y_of(y) <= canvas.bottom:
+            coords.append(f"{_f(canvas.x(t(x)))},{_f(y_of(y))}")
     if len(coords) >= 2:
         canvas.add(
             f'<polyline class="fit" points="{" ".join(coords)}" fill="none" stroke="{MARKER}" '
@@ -217,6 +231,8 @@ def _legend(canvas: Canvas, result: ClaimResult, points: Sequence[Mapping[str, A
         entries.append(("paper ± tolerance", PAPER))
     if (result.sweep or {}).get("within"):
         entries.append(("claimed range", RANGE))
+    if (result.sweep or {}).get("fit"):
+        entries.append(("fitted line", MARKER))
     x = float(canvas.left)
     for words, colour in entries:
         canvas.add(f'<rect x="{_f(x)}" y="8" width="10" height="10" fill="{colour}"/>')
