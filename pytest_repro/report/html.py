@@ -55,6 +55,8 @@ def panel(result: ClaimResult, records: Mapping[str, RunRecord] | None = None) -
         rows.append((f"{e(v.interval_level)} CI", e(f"{v.interval} ({v.method})")))
     if v.per_seed:
         rows.append((e(v.per_seed_what), e(f"n={v.n} ({v.per_seed_text})")))
+    if v.points:
+        rows.append(("Points", points_table(v)))
     if v.delta:
         rows.append(("Delta", e(v.delta_text)))
     verdict = f'<strong style="color:{e(v.meaning.colour)}">{e(v.label)}</strong>'
@@ -78,6 +80,26 @@ def panel(result: ClaimResult, records: Mapping[str, RunRecord] | None = None) -
         for k, cell in rows
     )
     return f'<div class="repro-claim">{figures(result, records or {})}<table>{table}</table></div>'
+
+
+def points_table(v: ClaimView) -> str:
+    """The swept points of a claim about a curve as a small HTML table."""
+    e = html_text
+    paper = any(p.paper for p in v.points)
+    heads = [v.points[0].axis, "mean", "95% band (simultaneous)", "seeds"] + (
+        ["paper"] if paper else []
+    )
+    head = "".join(f"<th style='padding-right:1em'>{e(h)}</th>" for h in heads)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td style='padding-right:1em'>{e(c)}</td>"
+            for c in (p.x, p.mean, p.band, p.values, *([p.paper] if paper else []))
+        )
+        + "</tr>"
+        for p in v.points
+    )
+    return f'<table class="repro-points"><tr>{head}</tr>{body}</table>'
 
 
 def figures(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:

@@ -3,9 +3,12 @@ point runs only that point; trend, peak and curve claims are decided and drawn."
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+
+from pytest_repro.cli import main
 
 from .conftest import HEADER, MakePaper, calls
 
@@ -243,3 +246,22 @@ def test_a_bad_sweep_is_an_error_at_its_line(
     result.assert_outcomes(failed=1)
     literal = "".join({"[": "[[]", "]": "[]]"}.get(ch, ch) for ch in message)
     result.stdout.fnmatch_lines([f"*papers/p1/paper.yaml:{line}: {literal}*"])
+
+
+def test_the_html_report_draws_the_curve_and_lists_its_points(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    make_paper(
+        claims=curve_claim("falls", "kind: trend\ndirection: decreasing"),
+        train=CURVE_TRAIN,
+        header=CURVE_HEADER,
+    )
+    run(pytester, "--html=report.html", "--self-contained-html").assert_outcomes(passed=1)
+    page = (pytester.path / "report.html").read_text()
+    assert "loss against width (falls)" in page
+    assert "repro-points" in page
+    out = io.StringIO()
+    assert main(["report", "papers", "--html", "page.html"], out=out) == 0
+    text = (pytester.path / "page.html").read_text()
+    assert "loss against width (falls)" in text
+    assert "decreasing in width" in text
