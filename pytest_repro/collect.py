@@ -58,6 +58,11 @@ class PaperFile(pytest.File):
         except SpecError as exc:
             yield SpecErrorItem.from_parent(self, name="paper.yaml", error=exc)
             return
+        if (
+            self.config.stash[CONFIG_KEY].audit != "off"
+            and (self.path.parent / "paper.md").exists()
+        ):
+            yield AuditItem.from_parent(self, name="audit", spec=spec)
         for check in spec.sanity:
             yield SanityItem.from_parent(self, name=f"sanity[{check.name}]", spec=spec, check=check)
         for claim in spec.claims:
@@ -241,4 +246,55 @@ class SanityItem(ReproItem):
         return self.path, self.check.loc.line - 1, f"sanity {self.check.name}"
 
 
-__all__ = ["ClaimItem", "PaperFile", "ReproItem", "SanityItem", "SpecErrorItem", "display_path"]
+class AuditFailed(Exception):
+    """A gap audit that found gaps under ``--repro-audit=strict``."""
+
+
+class AuditItem(ReproItem):
+    """The paper's spec held against its paper.md (``pytest-repro audit`` as a test).
+
+    Gaps are a :class:`~pytest_repro.errors.ReproWarning` by default and a failure with
+    ``--repro-audit=strict``; documented guesses (assumed values with a why) never fail.
+    """
+
+    def __init__(self, *, spec: PaperSpec, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.add_marker(pytest.mark.repro)
+
+    def runtest(self) -> None:
+        import warnings
+
+        from pytest_repro.errors import ReproWarning
+        from pytest_repro.extract import audit, paper_md
+
+        result = audit.audit(self.spec, paper_md.load(self.path.parent / "paper.md"))
+        if not result.gaps:
+            return
+        lines = audit.table_lines(result)
+        folder = display_path(self.path.parent, self.config.rootpath)
+        fix = f"details: pytest-repro audit {folder} (writes {folder}/gaps_filled.md)"
+        if self.config.stash[CONFIG_KEY].audit == "strict":
+            raise AuditFailed("\n".join([*lines, fix]))
+        warnings.warn(ReproWarning(f"{lines[0]}; {fix}"), stacklevel=1)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, (AuditFailed, ReproError)):
+            from pytest_repro.report.escape import plain
+
+            return "\n".join(plain(line) for line in str(excinfo.value).splitlines())
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, "audit"
+
+
+__all__ = [
+    "AuditItem",
+    "ClaimItem",
+    "PaperFile",
+    "ReproItem",
+    "SanityItem",
+    "SpecErrorItem",
+    "display_path",
+]

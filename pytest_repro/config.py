@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from pytest_repro.execution.slurm_settings import ClusterSettings
 
 ExecutorKind = Literal["local", "slurm", "local-jobs"]
+#: ``--repro-audit``: a paper's gap audit (where it has a paper.md) warns, fails, or is off.
+AuditMode = Literal["warn", "strict", "off"]
+AUDIT_MODES: tuple[AuditMode, ...] = ("warn", "strict", "off")
 EXECUTORS: tuple[ExecutorKind, ...] = ("local", "slurm", "local-jobs")
 
 PROFILES: Mapping[str, Mapping[str, Any]] = {
@@ -80,6 +83,8 @@ class ReproConfig:
     #: ``--repro-executor``, and the job settings of slurm and local-jobs (None: the pool).
     executor: ExecutorKind = "local"
     cluster: ClusterSettings | None = None
+    #: ``--repro-audit``: the gap audit item of a paper with a paper.md warns, fails or is off.
+    audit: AuditMode = "warn"
 
     def reruns(self, paper_id: str, claim_id: str) -> bool:
         """Whether ``--repro-rerun`` asks for fresh runs of this claim."""
@@ -106,6 +111,11 @@ class _Option:
 
 
 OPTIONS: tuple[_Option, ...] = (
+    _Option(
+        "audit",
+        "the gap audit of a paper with a paper.md: warn (default), strict (a gap fails) or off",
+        choices=AUDIT_MODES,
+    ),
     _Option(
         "profile",
         "settings profile: full (default), smoke (one seed, tiny budget) or ci (strict gate)",
@@ -318,6 +328,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     choice("env", ENV_POLICIES)
     choice("interval", METHODS)
     choice("executor", EXECUTORS)
+    choice("audit", AUDIT_MODES)
     flag("inprocess")
     flag("deterministic")
     flag("plan")

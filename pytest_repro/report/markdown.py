@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
+from pytest_repro.extract.inventory_md import summary as inventory_summary
 from pytest_repro.records import RunRecord
 from pytest_repro.report.escape import anchor, md_code, md_fence, md_heading, md_line, md_text
 from pytest_repro.report.evidence import evidence
@@ -99,6 +100,7 @@ def render(
     out += _paper_level(results)
     out += _gaps(views)
     out += _substitutions(spec)
+    out += inventory_summary(spec)
     if spec.trusted:  # code from outside the paper folder that the paper chose to call
         out += [f"Trusted code: {', '.join(map(md_code, spec.trusted))}.", ""]
     out += ["## Claim details", ""]

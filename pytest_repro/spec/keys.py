@@ -15,8 +15,10 @@ from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
 __all__ = [
     "ABOUT_CHOICES",
     "BUDGET_PLACEHOLDERS",
+    "CHECKPOINT_KEYS",
     "CI_METHODS",
     "CLAIM_KEYS",
+    "CODE_RELEASE_KEYS",
     "COMPARE_KEYS",
     "CONFIG_VALUE_KEYS",
     "CURVE_CLAIM_KEYS",
@@ -28,6 +30,7 @@ __all__ = [
     "GENERATOR_KEYS",
     "HF_KEYS",
     "ID_PATTERN",
+    "INVENTORY_KEYS",
     "KIT_CHECKS",
     "MAX_SEEDS",
     "MAX_SEED_VALUE",
@@ -64,6 +67,7 @@ TOP_KEYS = (
     "environment",
     "data",
     "substitutions",
+    "inventory",
     "sanity",
     "variants",
     "sweeps",
@@ -79,6 +83,14 @@ MULTIPLICITY_CHOICES = ("holm", "bh", "none")
 # -- upstream -----------------------------------------------------------------------------
 #: ``upstream.<name>``: an installed package at an exact version, or a checkout at a path.
 UPSTREAM_KEYS = ("package", "version", "path", "repo", "commit", "license")
+
+# -- inventory ----------------------------------------------------------------------------
+#: ``inventory:``: the official code, released checkpoints, what is missing.
+INVENTORY_KEYS = ("code", "checkpoints", "missing", "notes")
+#: ``inventory.code[i]``: where a release of the code is and what it is.
+CODE_RELEASE_KEYS = ("url", "commit", "license", "official", "upstream", "notes")
+#: ``inventory.checkpoints[i]``: released weights.
+CHECKPOINT_KEYS = ("name", "url", "sha256", "notes")
 
 # -- run ----------------------------------------------------------------------------------
 RUN_KEYS = (

@@ -20,6 +20,7 @@ from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.data_section import build_data
 from pytest_repro.spec.environment_section import build_environment
 from pytest_repro.spec.fields import MISSING, Checker, MapReader, describe
+from pytest_repro.spec.inventory_section import build_inventory
 from pytest_repro.spec.keys import CLAIM_KEYS, PAPER_KEYS, REQUIRED_TOP_KEYS, RUN_KEYS, TOP_KEYS
 from pytest_repro.spec.paper_section import build_paper
 from pytest_repro.spec.run_section import build_run
@@ -156,6 +157,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
     sweeps = build_sweeps(ctx, top, config)
     claims = build_claims(ctx, top, config, variants, sweeps)
     substitutions = build_substitutions(ctx, top, claims)
+    inventory = build_inventory(ctx, top, upstream)
     sanity = build_sanity(ctx, top)
     notes = top.string("notes")
     if paper is MISSING or paper is None or run is MISSING or run is None or ctx.ck.problems:
@@ -171,6 +173,7 @@ def _build(ctx: SpecContext, root: YNode) -> PaperSpec | None:
         environment=environment,
         data=tuple(data),
         substitutions=tuple(substitutions),
+        inventory=inventory,
         sanity=tuple(sanity),
         variants=variants,
         claims=tuple(claims),

@@ -461,6 +461,44 @@ class Upstream:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CodeRelease:
+    """``inventory.code[i]``: a release of the paper's code, the authors' or another's.
+
+    ``upstream`` names the ``upstream:`` entry that runs this code, where one does.
+    """
+
+    url: str
+    commit: str | None = None
+    license: str | None = None
+    official: bool = True
+    upstream: str | None = None
+    notes: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checkpoint:
+    """``inventory.checkpoints[i]``: released weights."""
+
+    name: str
+    url: str | None = None
+    sha256: str | None = None
+    notes: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    """``inventory:``: what exists besides the paper (code, checkpoints) and what is missing."""
+
+    code: tuple[CodeRelease, ...] = ()
+    checkpoints: tuple[Checkpoint, ...] = ()
+    missing: tuple[str, ...] = ()
+    notes: str | None = None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PaperSpec:
     """A whole ``paper.yaml``: ``file`` is absolute, ``display`` is what users see.
 
@@ -480,6 +518,8 @@ class PaperSpec:
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
     data: tuple[DataSource, ...] = ()
     substitutions: tuple[Substitution, ...] = ()
+    #: ``inventory:``: the official code, released checkpoints, what is missing.
+    inventory: Inventory | None = None
     sanity: tuple[SanityCheck, ...] = ()
     variants: Mapping[str, Variant] = field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
