@@ -184,6 +184,10 @@ class ClaimItem(ReproItem):
         if self.runtime.cfg.plan:
             self.plan_and_skip(self.spec, self.claim)
         result = self.runtime.evaluate(self.spec, self.claim)
+        if self.runtime.cfg.sensitivity and not self.runtime.cfg.smoke:
+            from pytest_repro.sensitivity import with_sensitivity
+
+            result = with_sensitivity(self.spec, self.claim, result, self.runtime.evaluate)
         self.stash[CLAIM_RESULT_KEY] = result
         for name in ("verdict", "estimate", "delta", "n", "method"):
             value = getattr(result, name)

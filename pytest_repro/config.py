@@ -74,6 +74,8 @@ class ReproConfig:
     seed: int | None = None  # of the repro_seed fixture
     #: ``--repro-plan``: plan every item and say what would run and why; execute nothing.
     plan: bool = False
+    #: ``--repro-sensitivity``: claims also run with each assumed value's alternatives.
+    sensitivity: bool = False
     #: seconds between progress heartbeats while runs execute (``--repro-progress``); 0: none.
     progress: float = 10.0
     #: ``--repro-shard=I/N``: run only shard I (1-based) of N; None: everything.
@@ -186,6 +188,12 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option(
         "results", "write papers/<id>/results.md: write (default) or off", choices=("write", "off")
+    ),
+    _Option(
+        "sensitivity",
+        "also run each claim with the alternatives: listed for assumed config values, and "
+        "say in its result how much each guess moves the verdict",
+        flag=True,
     ),
     _Option(
         "plan",
@@ -332,6 +340,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     flag("inprocess")
     flag("deterministic")
     flag("plan")
+    flag("sensitivity")
     number("threads", "threads", _positive_int, "a whole number >= 1")
     number("seed", "seed", _seed, "a whole number from 0 to 4294967295")
     results, origin = raw("results")

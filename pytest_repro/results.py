@@ -162,6 +162,10 @@ class ClaimResult:
     #: (x, mean, 95% simultaneous band, values, the paper's value), and per rule
     #: ``steps``, ``within``/``location``, ``fit``/``scale``.
     sweep: Mapping[str, Any] | None = None
+    #: ``--repro-sensitivity``: per alternative of an assumed config value, ``key``,
+    #: ``assumed``, ``value``, and the claim's ``verdict``, ``label``, ``estimate``,
+    #: ``interval`` and ``runs`` with it.
+    sensitivity: Sequence[Mapping[str, Any]] = ()
 
     # -- named constructors ------------------------------------------------------------------
     @classmethod

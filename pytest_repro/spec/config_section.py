@@ -64,6 +64,7 @@ def build_config(ctx: SpecContext, m: MapReader) -> Any:
                 value=child.value["value"].plain(),
                 source=source or None,
                 why=why or None,
+                alternatives=_alternatives(cv, source, child.value["value"].plain()),
                 loc=ctx.loc(line),
             )
         elif (
@@ -80,6 +81,34 @@ def build_config(ctx: SpecContext, m: MapReader) -> Any:
         else:
             out[key] = ConfigValue(value=child.plain(), loc=ctx.loc(line))
     return out
+
+
+def _alternatives(cv: MapReader, source: Any, value: Any) -> tuple[Any, ...]:
+    """``alternatives: [...]`` of an assumed value: other guesses ``--repro-sensitivity``
+    runs the claims with (each once, none equal to the value itself)."""
+    node = cv.sequence("alternatives")
+    if not node:
+        return ()
+    if source != "assumed":
+        cv.bad(
+            "alternatives",
+            "alternatives are other guesses for a value the paper does not state",
+            "mark the value source: assumed (with why:), or remove alternatives:",
+        )
+        return ()
+    values = [child.plain() for child in node.value]
+    if not values:
+        cv.bad("alternatives", "is empty", "list at least one other value, or remove the key")
+        return ()
+    for i, alternative in enumerate(values):
+        if alternative == value or values.index(alternative) != i:
+            cv.bad(
+                "alternatives",
+                f"{alternative!r} is listed twice or equals the value itself",
+                "list each other guess once",
+            )
+            return ()
+    return tuple(values)
 
 
 def config_defaults(config: Any) -> ConfigDefaults:

@@ -109,7 +109,7 @@ RUN_KEYS = (
 #: ``run.cwd``: where a run starts, the paper folder (default) or its own run folder.
 RUN_CWDS = ("paper", "run_dir")
 #: ``run.config.<name>: {value: ..., source: ..., why: ...}``.
-CONFIG_VALUE_KEYS = ("value", "source", "why")
+CONFIG_VALUE_KEYS = ("value", "source", "why", "alternatives")
 RESOURCES_KEYS = ("gpus", "threads", "memory", "gpu_memory")
 #: Placeholders every ``command:`` may use besides the ``run.config`` names.
 RESERVED_PLACEHOLDERS = ("seed", "run_dir", "paper_dir", "max_steps", "max_epochs", "smoke")

@@ -72,6 +72,8 @@ class ConfigValue:
     value: JSON
     source: str | None = None
     why: str | None = None
+    #: other guesses for an assumed value, run by ``--repro-sensitivity``.
+    alternatives: tuple[JSON, ...] = ()
     loc: Location
 
     @property
