@@ -24,7 +24,7 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -256,17 +256,23 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     store = _open(args.ledger)
     results = []
     papers = []
+    histories: dict[tuple[str, str], Any] = {}
     try:
         for file in _spec_files(args.paths):
             spec = load_spec(file, display=_display(file, root), metric_formats=None)
             claims, records = writers.paper_report(spec, [], cfg, store)
             results.extend(claims)
             papers.append((spec, claims, records))
+            if args.html:  # the page shows each claim's verdict per recorded code version
+                from pytest_repro.history import claim_history
+
+                for claim in spec.claims:
+                    histories[(spec.display, claim.id)] = claim_history(spec, claim, store, cfg)
         written, notes = writers.write_results_md(cfg, store, results)
     finally:
         store.close()
     if args.html:
-        problem = _write_html(args.html, papers)
+        problem = _write_html(args.html, papers, histories)
         if problem:
             notes.append(problem)
         else:
@@ -283,7 +289,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if notes else 0
 
 
-def _write_html(target: Path, papers: list[Any]) -> str | None:
+def _write_html(
+    target: Path, papers: list[Any], histories: Mapping[tuple[str, str], Any]
+) -> str | None:
     """Write the standalone page; the one line that says why not, or None."""
     import datetime as dt
 
@@ -293,7 +301,8 @@ def _write_html(target: Path, papers: list[Any]) -> str | None:
 
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        writers.atomic_write(target, page(papers, version=__version__, generated=now))
+        text = page(papers, version=__version__, generated=now, histories=histories)
+        writers.atomic_write(target, text)
     except OSError as exc:
         return writers.write_failure(target, exc, "give a writable path for --html")
     return None

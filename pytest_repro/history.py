@@ -54,7 +54,7 @@ class Version:
             "code": self.code,
             "commit": self.commit,
             "dirty": self.dirty,
-            "date": _when(self.date),
+            "date": when(self.date),
             "runs": list(r.runs),
             "n": r.n,
             "estimate": r.estimate,
@@ -150,7 +150,7 @@ def table(versions: Sequence[Version]) -> list[str]:
     for v in versions:
         view = claim_view(v.result)
         commit = v.commit + (" +dirty" if v.dirty else "")
-        rows.append((_when(v.date), commit, v.code[:12], str(v.runs), view.measured, view.label))
+        rows.append((when(v.date), commit, v.code[:12], str(v.runs), view.measured, view.label))
     cells = [[plain(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(rows[0]))]
     return [
@@ -158,5 +158,6 @@ def table(versions: Sequence[Version]) -> list[str]:
     ]
 
 
-def _when(timestamp: float) -> str:
+def when(timestamp: float) -> str:
+    """``2026-01-03 10:12``: a run's start in UTC, to the minute."""
     return _dt.datetime.fromtimestamp(timestamp, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M")

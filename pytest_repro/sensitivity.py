@@ -30,7 +30,7 @@ Evaluate = Callable[[PaperSpec, Claim], ClaimResult]
 
 def guesses(spec: PaperSpec, claim: Claim) -> list[tuple[str, Any, Any]]:
     """``(key, assumed value, alternative)`` for every alternative the claim would read."""
-    out = []
+    out: list[tuple[str, Any, Any]] = []
     for key, value in spec.run.config.items():
         if not value.assumed or not value.alternatives:
             continue

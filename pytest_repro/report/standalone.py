@@ -21,8 +21,12 @@ from pytest_repro.report.model import claim_view
 from pytest_repro.results import ClaimResult
 
 if TYPE_CHECKING:
+    from pytest_repro.history import Version
     from pytest_repro.records import RunRecord
     from pytest_repro.spec.schema import PaperSpec
+
+#: Each claim's recorded code versions, newest first, by (paper display path, claim id).
+Histories = Mapping[tuple[str, str], Sequence["Version"]]
 
 Paper = tuple["PaperSpec", Sequence[ClaimResult], Mapping[str, "RunRecord"]]
 
@@ -46,10 +50,44 @@ def _anchor(paper: str, claim: str = "") -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", f"{paper}-{claim}" if claim else paper)
 
 
+def history_table(versions: Sequence[Version]) -> str:
+    """A claim's verdict per recorded code version (``pytest-repro history``), as HTML."""
+    from pytest_repro.history import when
+
+    e = html_text
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{e(cell)}</td>"
+            for cell in (
+                when(v.date),
+                v.commit + (" +dirty" if v.dirty else ""),
+                v.code[:12],
+                str(v.runs),
+                claim_view(v.result).measured,
+                v.result.label,
+            )
+        )
+        + "</tr>"
+        for v in versions
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("date (UTC)", "commit", "code", "runs", "reproduced", "verdict")
+    )
+    return (
+        '<div class="repro-history"><strong>History</strong>: the claim as stated now, '
+        f"evaluated on each recorded code version, newest first<table><tr>{head}</tr>{rows}</table></div>"
+    )
+
+
 def paper_section(
-    spec: PaperSpec, claims: Sequence[ClaimResult], records: Mapping[str, RunRecord]
+    spec: PaperSpec,
+    claims: Sequence[ClaimResult],
+    records: Mapping[str, RunRecord],
+    histories: Histories | None = None,
 ) -> str:
-    """One paper: its title, summary, claim panels and evidence appendix."""
+    """One paper: its title, summary, claim panels (with each claim's history when
+    ``histories`` has it) and evidence appendix."""
     from pytest_repro.report.evidence import evidence
     from pytest_repro.report.html import panel
     from pytest_repro.report.markdown import executive_summary
@@ -66,14 +104,20 @@ def paper_section(
     for claim in claims:
         out.append(f'<h3 id="{e(_anchor(spec.paper.id, claim.id))}">{e(claim.id)}</h3>')
         out.append(panel(claim, records))
+        versions = (histories or {}).get((spec.display, claim.id))
+        if versions:
+            out.append(history_table(versions))
     appendix = evidence(claims, records)
     if appendix:
         out.append("<h3>Evidence</h3><pre>" + e("\n".join(appendix)) + "</pre>")
     return "\n".join(out)
 
 
-def page(papers: Sequence[Paper], *, version: str, generated: str) -> str:
-    """The whole page for ``papers`` (each with its claims' results and their records)."""
+def page(
+    papers: Sequence[Paper], *, version: str, generated: str, histories: Histories | None = None
+) -> str:
+    """The whole page for ``papers`` (each with its claims' results and their records, and
+    each claim's verdict per recorded code version where ``histories`` has it)."""
     from pytest_repro.report.html import summary_html
 
     e = html_text
@@ -82,7 +126,9 @@ def page(papers: Sequence[Paper], *, version: str, generated: str) -> str:
         f'<li><a href="#{e(_anchor(spec.paper.id))}">{e(spec.paper.id)}</a>: {e(spec.paper.title)}</li>'
         for spec, _, _ in papers
     )
-    sections = "\n".join(paper_section(spec, claims, records) for spec, claims, records in papers)
+    sections = "\n".join(
+        paper_section(spec, claims, records, histories) for spec, claims, records in papers
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>Reproduction report</title>"

@@ -56,3 +56,21 @@ def test_an_unknown_claim_is_a_usage_error_naming_the_claims(
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "pytest-repro: papers/p1/paper.yaml has no claim 'accc'; its claims: acc"
     assert err[1].startswith("pytest-repro: 'papers/p1' is not PAPER::CLAIM")
+
+
+def test_the_standalone_page_shows_each_claims_history(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_paper()
+    pytester.runpytest(*FAST).assert_outcomes(passed=1)
+    (folder / "train.py").write_text(TRAIN.replace('value = c["base"]', 'value = c["base"] - 0.05'))
+    pytester.runpytest(*FAST).assert_outcomes(failed=1)
+    monkeypatch.chdir(pytester.path)
+    code, out = run_cli("report", "--html", "page.html")
+    page = (pytester.path / "page.html").read_text()
+    history = page[page.index('<div class="repro-history">') :]
+    history = history[: history.index("</div>")]
+    rows = history.split("<tr>")[2:]
+    assert len(rows) == 2, history
+    assert "fundamental disagreement" in rows[0] and "85.0%" in rows[0]
+    assert "matched within 1.0 pp" in rows[1] and "90.0%" in rows[1]
