@@ -67,6 +67,7 @@ def test_the_standalone_page_shows_each_claims_history(
     pytester.runpytest(*FAST).assert_outcomes(failed=1)
     monkeypatch.chdir(pytester.path)
     code, out = run_cli("report", "--html", "page.html")
+    assert code == 0, out
     page = (pytester.path / "page.html").read_text()
     history = page[page.index('<div class="repro-history">') :]
     history = history[: history.index("</div>")]
