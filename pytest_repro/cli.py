@@ -458,10 +458,12 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     for line in problems:
         print(line, file=out)
     verdict = "MISMATCH" if problems else "verified"
+    from pytest_repro.report.format import plural
+
     print(
-        f"{verdict}: {len(found.reports)} reports, {found.claims} claims, {found.cells} table "
-        f"cells re-derived from {terminal_line(source)}"
-        + (f"; {len(problems)} problems" if problems else ""),
+        f"{verdict}: {plural(len(found.reports), 'report')}, {plural(found.claims, 'claim')}, "
+        f"{plural(found.cells, 'table cell')} re-derived from {terminal_line(source)}"
+        + (f"; {plural(len(problems), 'problem')}" if problems else ""),
         file=out,
     )
     return 1 if problems else 0

@@ -151,17 +151,21 @@ class ClaimItem(ReproItem):
         self.user_properties.append(("repro.line", f"{header.path}:{header.line}"))
         if runtime.cfg.plan:
             return  # a dry run: no environment check, no sanity runs
+        problem = None
         try:
             runtime.check_environment(spec)
         except ReproError as exc:
-            # A bad lockfile or a strict drift: the claim's error, not a traceback.
+            problem = str(exc)
+        if problem is not None:
+            # A bad lockfile or a strict drift: the claim's error, not a traceback (and
+            # failed outside the except block, so pytest shows it once, not chained).
             from pytest_repro.evaluate import gist
             from pytest_repro.results import ClaimResult
 
             self.stash[CLAIM_RESULT_KEY] = ClaimResult.failed(
-                self.stash[HEADER_KEY], str(exc), short=gist(str(exc))
+                self.stash[HEADER_KEY], problem, short=gist(problem).rstrip(": ")
             )
-            pytest.fail(f"{self.claim.loc}: claim {self.claim.id}: {exc}", pytrace=False)
+            pytest.fail(f"{self.claim.loc}: claim {self.claim.id}: {problem}", pytrace=False)
         if spec.run.resources.gpus:
             from pytest_repro.execution.gpus import inventory, select
 

@@ -183,7 +183,7 @@ OPTIONS: tuple[_Option, ...] = (
     ),
     _Option(
         "interval",
-        "default interval method: auto, t, bootstrap-t, bca, hierarchical",
+        "default interval method: auto, t, bootstrap-t, bca, hierarchical, anytime",
         choices=METHODS,
     ),
     _Option(

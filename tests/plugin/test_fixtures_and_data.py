@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from .conftest import MakePaper, claim
+from .conftest import TRAIN, MakePaper, claim
 
 FAST = ("--repro-inprocess", "-p", "no:cacheprovider")
 
@@ -166,3 +166,23 @@ def test_the_html_report_has_verdict_columns_and_a_panel_per_claim(
     assert "learning curve of acc (acc)" in page
     assert "GPUs" in page and "none visible (nvidia-smi)" in page  # the Environment table
     assert '"torch"' in page or "torch" in page.split("Environment", 1)[-1][:20000]
+
+
+DIGITS_TRAIN = TRAIN.replace(
+    "    c = ctx.config\n", "    c = ctx.config\n    ctx.data('digits')\n", 1
+)
+
+
+def test_a_pin_written_after_the_runs_is_held_against_the_recorded_data(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    folder = make_paper(top="data:\n  digits: {sklearn: load_digits}\n", train=DIGITS_TRAIN)
+    pytester.runpytest(*FAST).assert_outcomes(passed=1)
+    wrong = "data:\n  digits: {sklearn: load_digits, fingerprint: '00000000'}\n"
+    make_paper(top=wrong, train=DIGITS_TRAIN)
+    result = pytester.runpytest(*FAST)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*data.digits.fingerprint: the fingerprint of the data run * loaded does not match the pin*"]
+    )
+    assert len((folder / "calls.log").read_text().splitlines()) == 3  # nothing trained again

@@ -36,7 +36,7 @@ def published(
 def test_a_report_written_by_a_session_verifies(published: Path) -> None:
     code, out = run_cli("verify", "papers/p1/results.md")
     assert code == 0, out
-    assert re.search(r"^verified: 1 reports, 2 claims, 16 table cells re-derived from ", out, re.M)
+    assert re.search(r"^verified: 1 report, 2 claims, 16 table cells re-derived from ", out, re.M)
     assert run_cli("verify")[0] == 0  # the whole papers/ tree
 
 
@@ -54,7 +54,7 @@ def test_a_number_edited_by_hand_fails_naming_the_claim_and_the_cell(published: 
         "from runs "
     )
     assert lines[0].endswith("(rebuild it: pytest-repro report papers/p1/paper.yaml)")
-    assert lines[-1].startswith("MISMATCH: 1 reports") and lines[-1].endswith("; 1 problems")
+    assert lines[-1].startswith("MISMATCH: 1 report") and lines[-1].endswith("; 1 problem")
 
 
 def test_a_run_altered_in_the_ledger_is_named(published: Path) -> None:
