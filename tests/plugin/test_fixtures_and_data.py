@@ -183,6 +183,8 @@ def test_a_pin_written_after_the_runs_is_held_against_the_recorded_data(
     result = pytester.runpytest(*FAST)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*data.digits.fingerprint: the fingerprint of the data run * loaded does not match the pin*"]
+        [
+            "*data.digits.fingerprint: the fingerprint of the data run * loaded does not match the pin*"
+        ]
     )
     assert len((folder / "calls.log").read_text().splitlines()) == 3  # nothing trained again
