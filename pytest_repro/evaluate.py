@@ -27,6 +27,7 @@ from pytest_repro.spec.schema import Claim, PaperSpec
 
 if TYPE_CHECKING:
     from pytest_repro.stats import Schedule, Verdict
+    from pytest_repro.verdict_cache import VerdictCache
 
 Obtain = Callable[[Sequence[RunRequest]], list[RunRecord]]
 
@@ -180,10 +181,19 @@ def _first_crossing(record: RunRecord, claim: Claim, where: str) -> float:
 class Evaluator:
     """Evaluates claims with a planner and a way to obtain runs."""
 
-    def __init__(self, cfg: ReproConfig, planner: Planner, obtain: Obtain) -> None:
+    def __init__(
+        self,
+        cfg: ReproConfig,
+        planner: Planner,
+        obtain: Obtain,
+        verdicts: VerdictCache | None = None,
+    ) -> None:
+        """``verdicts``: results of earlier sessions, reused while everything that decides
+        them is unchanged (:mod:`pytest_repro.verdict_cache`); None decides every claim."""
         self.cfg = cfg
         self.planner = planner
         self.obtain = obtain
+        self.verdicts = verdicts
 
     def evaluate(self, spec: PaperSpec, claim: Claim) -> ClaimResult:
         header = ClaimHeader.of(spec, claim)
@@ -191,13 +201,15 @@ class Evaluator:
         try:
             if self.cfg.smoke:
                 return self._smoke(spec, claim, header, force)
-            if claim.sweep is not None:
-                return self._curve(spec, claim, header, force)
-            if claim.seeds.adaptive:
-                return self._adaptive(spec, claim, header, force)
-            values = self._values(spec, claim, claim.seeds.seeds, force)
-            _, verdict = self._stats(claim, values, schedule=None)
-            return self._result(claim, header, values, verdict, None)
+            key = self._verdict_key(spec, claim, header, force)
+            if key is not None and not force and self.verdicts is not None:
+                cached = self.verdicts.get(key, header)
+                if cached is not None:
+                    return cached
+            result = self._decide(spec, claim, header, force)
+            if key is not None and self.verdicts is not None:
+                self.verdicts.put(key, result)
+            return result
         except NotRecorded as missing:
             return ClaimResult.skipped(header, missing.message, label="[not run: no recorded runs]")
         except ClaimFailed as failed:
@@ -206,6 +218,30 @@ class Evaluator:
             )
         except ReproError as exc:  # a statistics, data, environment or lockfile problem
             return ClaimResult.failed(header, str(exc), short=gist(str(exc)))
+
+    def _decide(
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
+    ) -> ClaimResult:
+        """The claim's result from its runs, decided in this session."""
+        if claim.sweep is not None:
+            return self._curve(spec, claim, header, force)
+        if claim.seeds.adaptive:
+            return self._adaptive(spec, claim, header, force)
+        values = self._values(spec, claim, claim.seeds.seeds, force)
+        _, verdict = self._stats(claim, values, schedule=None)
+        return self._result(claim, header, values, verdict, None)
+
+    def _verdict_key(
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader, force: bool
+    ) -> str | None:
+        """The verdict cache's key for the claim, from the runs it reads (obtained here;
+        deciding reads the same records again from the session's memo). None without a
+        cache, for adaptive seeds (how many runs a verdict reads depends on the verdict),
+        and when a run is not ok."""
+        if self.verdicts is None or claim.seeds.adaptive:
+            return None
+        records = self.obtain(self._requests(spec, claim, claim.seeds.seeds, force))
+        return self.verdicts.key(claim, header, records)
 
     # -- runs and values ------------------------------------------------------------------
     def requests(self, spec: PaperSpec, claim: Claim) -> tuple[list[RunRequest], bool]:

@@ -36,6 +36,8 @@ class ReproReporter:
         self.spec_problems: list[SpecProblems] = []
         self.plans: list[ItemPlan] = []
         self._written: list[str] = []
+        #: the report data read last, and its result (each report is read twice)
+        self._last: tuple[dict[str, Any], ClaimResult] | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(
@@ -56,7 +58,7 @@ class ReproReporter:
             if report.skipped:  # the verdict the spec expects: its own colour, never red
                 return "xfailed", "x", (f"XFAIL {label}", {EXPECTED_TERMINAL: True})
             return "xpassed", "X", (f"XPASS {label}", {"yellow": True})
-        shown = meaning(str(data.get("verdict")), expected=ClaimResult.from_json(data).expected)
+        shown = meaning(str(data.get("verdict")), expected=self._result_of(data).expected)
         colour: dict[str, bool] = {shown.terminal: True}
         if report.passed:
             return "passed", ".", (label, colour)
@@ -76,12 +78,21 @@ class ReproReporter:
             )
         data = getattr(report, RESULT_ATTR, None)
         if data is not None and report.when in ("call", "setup"):
-            self.results.append(ClaimResult.from_json(data))
+            self.results.append(self._result_of(data))
         plan = getattr(report, PLAN_ATTR, None)
         if plan is not None:
             from pytest_repro.forecast import ItemPlan
 
             self.plans.append(ItemPlan.from_json(plan))
+
+    def _result_of(self, data: dict[str, Any]) -> ClaimResult:
+        """The result a report carries, read once for the status and the summary alike."""
+        last = self._last
+        if last is not None and last[0] is data:
+            return last[1]
+        result = ClaimResult.from_json(data)
+        self._last = (data, result)
+        return result
 
     def pytest_report_collectionfinish(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -150,8 +161,14 @@ class ReproReporter:
             if self.runtime.worker_counters:  # xdist: results came in completion order
                 self.results.sort(key=lambda r: (r.path, r.line))
 
+            verdicts = self.runtime.verdicts()
+            rows = (
+                summary_rows(self.results)
+                if verdicts is None
+                else verdicts.table(self.results, summary_rows)
+            )
             terminalreporter.write_sep("=", "reproduction verdicts")
-            for line, colour in summary_rows(self.results):
+            for line, colour in rows:
                 write(line, colour)
             stages = smoke_table(self.results)
             if stages:
@@ -197,7 +214,11 @@ class ReproReporter:
 
             def results_md() -> None:
                 paths, notes = writers.write_results_md(
-                    cfg, self.runtime.store(), self.results, self.runtime.memo_records()
+                    cfg,
+                    self.runtime.store(),
+                    self.results,
+                    self.runtime.memo_records(),
+                    verdicts=self.runtime.verdicts(),
                 )
                 self._written.extend(f"repro: wrote {display_path(p, cfg.rootdir)}" for p in paths)
                 self._written.extend(notes)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pytest_repro.records import RunRecord
     from pytest_repro.results import ClaimResult
     from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+    from pytest_repro.verdict_cache import VerdictCache
 
 
 class Runtime:
@@ -49,6 +50,8 @@ class Runtime:
         self._planner: Planner | None = None
         self._service: RunService | None = None
         self._evaluator: Evaluator | None = None
+        self._verdicts: VerdictCache | None = None
+        self._verdicts_opened = False
         self._readers: dict[str, MetricReader] | None = None
         self._drift: dict[Path, list[Drift]] = {}
         self._sanity: dict[tuple[Path, str, int], str | None] = {}
@@ -147,8 +150,20 @@ class Runtime:
         if self._evaluator is None:
             from pytest_repro.evaluate import Evaluator
 
-            self._evaluator = Evaluator(self.cfg, self.planner, self.service.obtain)
+            self._evaluator = Evaluator(
+                self.cfg, self.planner, self.service.obtain, verdicts=self.verdicts()
+            )
         return self._evaluator
+
+    def verdicts(self) -> VerdictCache | None:
+        """Claim results and report fingerprints kept across sessions (opened once); None
+        with ``--repro-cache=off`` and under ``--repro-smoke``."""
+        if not self._verdicts_opened:
+            self._verdicts_opened = True
+            from pytest_repro.verdict_cache import open_cache
+
+            self._verdicts = open_cache(self.cfg)
+        return self._verdicts
 
     def readers(self) -> dict[str, MetricReader]:
         """Every metric reader: the built-in ones and those plugins supply.
@@ -369,6 +384,8 @@ class Runtime:
         return list(self._service.memo.values()) if self._service is not None else []
 
     def close(self) -> None:
+        if self._verdicts is not None:
+            self._verdicts.close()
         if self._service is not None:
             self._service.close()
         if self._store is not None:

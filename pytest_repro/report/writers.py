@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from pytest_repro.ledger.store import RunStore
     from pytest_repro.records import RunRecord
     from pytest_repro.report.problems import SpecProblems
+    from pytest_repro.verdict_cache import VerdictCache
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -152,6 +153,7 @@ def write_results_md(
     store: RunStore | None,
     results: Sequence[ClaimResult],
     extra_records: Iterable[RunRecord] = (),
+    verdicts: VerdictCache | None = None,
 ) -> tuple[list[Path], list[str]]:
     """``results.md`` next to each paper.yaml that ``results`` has claims of.
 
@@ -163,7 +165,10 @@ def write_results_md(
     is none yet: it never replaces an existing report. A report that would differ from the
     existing one only in its generation time is not rewritten: the file keeps its bytes
     and modification time (:func:`~pytest_repro.report.markdown.same_report`), so a rerun
-    with unchanged numbers and evidence leaves nothing to commit. A paper whose report
+    with unchanged numbers and evidence leaves nothing to commit. With ``verdicts`` (the
+    session's :class:`~pytest_repro.verdict_cache.VerdictCache`), a report whose inputs
+    (spec, results, cited runs, settings, code) and files on disk are exactly those it
+    was last written with is not even rendered. A paper whose report
     cannot be written does not keep the others from being written. Returns the files
     written (or found up to date) and, for each paper left alone, a one-line note saying why.
     """
@@ -172,7 +177,7 @@ def write_results_md(
     for path, ran in by_paper(results).items():
         target = (cfg.rootdir / path).parent / "results.md"
         try:
-            note = _write_paper(cfg, store, path, ran, extra, target)
+            note = _write_paper(cfg, store, path, ran, extra, target, verdicts)
         except OSError as exc:
             notes.append(
                 write_failure(target, exc, "make its folder writable, or pass --repro-results=off")
@@ -194,6 +199,7 @@ def _write_paper(
     ran: Sequence[ClaimResult],
     extra: Sequence[RunRecord],
     target: Path,
+    verdicts: VerdictCache | None = None,
 ) -> str | None:
     """Write one paper's results.md to ``target``; returns, when it was left alone, why."""
     from pytest_repro import __version__
@@ -218,15 +224,23 @@ def _write_paper(
             f"errors never replaces one (fix the error and rerun: pytest {spec.display}; "
             "or delete the file to write this one)"
         )
+    settings = describe(cfg)
+    key = None
+    if verdicts is not None:
+        key = verdicts.report_key(spec, claims, records, settings=settings)
+        if key is not None and verdicts.report_current(target, key):
+            return None  # rendered from these very inputs, and the files are as written
     text = markdown.render(
-        spec, claims, records, version=__version__, settings=describe(cfg), figures=True
+        spec, claims, records, version=__version__, settings=settings, figures=True
     )
     try:
-        write_figures(target.parent / "figures", claims, records)
+        figures = write_figures(target.parent / "figures", claims, records)
     except OSError as exc:
         return write_failure(target.parent / "figures", exc, "check the paper folder is writable")
     if not _unchanged(target, text):
         atomic_write(target, text)
+    if verdicts is not None and key is not None:
+        verdicts.keep_report(target, key, figures)
     return None
 
 
@@ -254,12 +268,12 @@ def write_figures(
         out.append(path)
     if folder.is_dir():  # a claim that left the spec, or lost its runs, leaves no stale figure
         for stale in set(folder.glob("*.svg")) - set(out):
-            if _generated(stale):  # never a figure the paper keeps there itself
+            if generated_figure(stale):  # never a figure the paper keeps there itself
                 stale.unlink(missing_ok=True)
     return out
 
 
-def _generated(path: Path) -> bool:
+def generated_figure(path: Path) -> bool:
     """Whether ``path`` is a learning-curve figure this writer made."""
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:

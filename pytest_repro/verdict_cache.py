@@ -1,0 +1,422 @@
+"""Claim results reused across sessions, under the key of everything that decides them.
+
+A claim's result is a function of its spec node, the runs it reads, a few session
+settings and the code that decides it. A session whose inputs are all unchanged reuses
+the result the last one computed instead of reading the metric and answering the
+statistics again (and, when every claim is reused, never imports scipy). The key
+(:meth:`VerdictCache.key`) is a sha256 over
+
+- the claim's node with every field and location (``repr`` of the frozen dataclass) and
+  its :class:`~pytest_repro.results.ClaimHeader` (paper id, title, path, substitutions);
+- each run read, in order: its id, cache key, seed, status, config, and a digest of its
+  series and per-example outcomes, so a run read again with a new reader, replaced by a
+  rerun or pruned and trained anew gives another key;
+- the settings a verdict or its outcome can depend on (:data:`SETTINGS`);
+- the pytest-repro version and a digest of the source files that decide a result
+  (:data:`VERDICT_CODE`), the Python version and the installed numpy and scipy
+  (:func:`code_fingerprint`).
+
+Only results the statistics decided are kept (never errors, skips or smoke runs), claims
+with adaptive seeds are always decided afresh, and nothing is read under
+``--repro-rerun`` or ``--repro-cache=off|write``. An entry that fails its checksum, does
+not parse, is not a decided result of the same claim, or would not read back exactly as
+it was computed is never used. results.md has the same kind of key
+(:meth:`VerdictCache.report_key`): the writer leaves a report and its figures alone,
+without rendering them, while its inputs and the files on disk are those it last wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.util
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from pytest_repro.records import RunRecord, dumps
+from pytest_repro.results import ClaimHeader, ClaimResult, SmokeStage
+from pytest_repro.vocab import VERDICT_NAMES
+
+if TYPE_CHECKING:
+    from pytest_repro.config import ReproConfig
+    from pytest_repro.ledger.verdicts import VerdictStore
+    from pytest_repro.spec.schema import Claim, PaperSpec
+
+#: The layout of a stored result; another layout is never read.
+FORMAT: Final = 1
+#: The session settings in a claim's key (everything else in ``ReproConfig`` says where
+#: and how runs execute, which the runs' own keys and contents already cover).
+SETTINGS: Final = ("profile", "interval", "inconclusive", "smoke", "smoke_steps", "deterministic")
+#: The verdicts a stored result may carry: those the statistics decide.
+DECIDED: Final = frozenset(VERDICT_NAMES) - {"error", "skipped", "smoke"}
+#: Installed packages whose version is part of every key.
+PACKAGES: Final = ("numpy", "scipy")
+
+
+#: The code that turns a claim and its runs into its result (the files, or folders of
+#: them, under ``pytest_repro/``): the statistics, the evaluator, the words of labels and
+#: results, and this cache's own keys. What makes the inputs (the spec loader, the
+#: planner, the run service) is not here: what it makes is in the key itself.
+#: ``tests/unit/test_verdict_cache.py`` traces a decision and fails on any module it
+#: runs that is not listed.
+VERDICT_CODE: Final = (
+    "__init__.py",
+    "stats",
+    "evaluate.py",
+    "labels.py",
+    "curve_words.py",
+    "results.py",
+    "records.py",
+    "vocab.py",
+    "seeding.py",
+    "errors.py",
+    "report/format.py",
+    "report/escape.py",
+    "spec/schema.py",
+    "spec/fields.py",
+    "execution/metrics.py",
+    "execution/reading.py",
+    "verdict_cache.py",
+    "ledger/verdicts.py",
+)
+#: The code that renders results.md, its figures and the terminal's verdict table.
+REPORT_CODE: Final = (*VERDICT_CODE, "report")
+
+
+@functools.cache
+def code_fingerprint(code: tuple[str, ...] = VERDICT_CODE) -> str:
+    """A digest of ``code`` (each file's path and bytes), pytest-repro's version, the
+    Python version, and the version files of numpy and scipy (found without importing
+    them). Computed once per process."""
+    from pytest_repro import __version__
+
+    digest = hashlib.sha256(f"pytest-repro {__version__}\n{sys.version_info[:3]}\n".encode())
+    package = Path(__file__).resolve().parent
+    files: set[Path] = set()
+    for part in code:
+        where = package / part
+        files.update(where.rglob("*.py") if where.is_dir() else [where])
+    for path in sorted(files):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        try:
+            digest.update(path.read_bytes() + b"\0")
+        except OSError:
+            digest.update(b"missing\0")
+    for name in PACKAGES:
+        digest.update(f"{name}\0{_package_version(name)}\0".encode())
+    return digest.hexdigest()
+
+
+def _package_version(name: str) -> str:
+    """The text of ``name``'s ``version.py`` (where it is installed, and what it says)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return "absent"
+    if spec is None or spec.origin is None:
+        return "absent"
+    version = Path(spec.origin).parent / "version.py"
+    try:
+        return f"{spec.origin}\0{version.read_text(encoding='utf-8', errors='replace')}"
+    except OSError:
+        return f"{spec.origin}\0no version file"
+
+
+# -- results as stored text ------------------------------------------------------------------
+def encode_result(result: ClaimResult) -> str:
+    """``result`` as JSON with sorted keys, non-finite numbers kept (``Infinity``, ``NaN``)."""
+    fields = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    return json.dumps({"format": FORMAT, "result": fields}, sort_keys=True, default=_plain)
+
+
+def _plain(value: object) -> object:
+    """What :func:`json.dumps` cannot write itself: nested dataclasses and mappings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not stored in the verdict cache")
+
+
+def decode_result(payload: str) -> ClaimResult | None:
+    """The result :func:`encode_result` wrote; None for anything else."""
+    try:
+        data = json.loads(payload)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        fields = data["result"]
+        if not isinstance(fields, dict) or set(fields) != set(_RESULT_FIELDS):
+            return None
+        kwargs: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()
+        }
+        kwargs["smoke_stages"] = tuple(SmokeStage(**s) for s in kwargs["smoke_stages"])
+        return ClaimResult(**kwargs)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+
+
+_RESULT_FIELDS: Final = tuple(f.name for f in dataclasses.fields(ClaimResult))
+
+
+class VerdictCache:
+    """Claim results and report fingerprints of one process, over a :class:`VerdictStore`.
+
+    ``read``: whether stored results may be used (``--repro-cache=on|read``); the store
+    decides whether new ones are kept (``--repro-cache=on|write``).
+    """
+
+    def __init__(self, store: VerdictStore, cfg: ReproConfig, *, read: bool = True) -> None:
+        self.store = store
+        self.read = read
+        self._settings = dumps({name: getattr(cfg, name) for name in SETTINGS})
+        self._digests: dict[str, tuple[RunRecord, str]] = {}
+        self._full: dict[str, tuple[RunRecord, str]] = {}
+        self._encoded: dict[int, tuple[ClaimResult, bytes]] = {}
+        #: claims this process took from the cache and decided afresh (for tests and notes).
+        self.hits = 0
+        self.misses = 0
+
+    # -- claims ------------------------------------------------------------------------------
+    def key(self, claim: Claim, header: ClaimHeader, records: Sequence[RunRecord]) -> str | None:
+        """The key of ``claim``'s result from ``records``; None when it is not to be kept
+        (a run that is not ok: the claim fails with its error, which is never kept)."""
+        if not records or any(not r.ok for r in records):
+            return None
+        try:
+            digest = hashlib.sha256(b"claim\0")
+            for part in (code_fingerprint(), self._settings, repr(claim), repr(header)):
+                digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+            for record in records:
+                digest.update(self._run_digest(record).encode() + b"\0")
+        except Exception:  # a cache that cannot key a claim costs time, never a result
+            return None
+        return digest.hexdigest()
+
+    def get(self, key: str, header: ClaimHeader) -> ClaimResult | None:
+        """The result stored under ``key`` for the claim of ``header``; None when there is
+        none, or reading is off, or the entry is not one to trust."""
+        if not self.read:
+            return None
+        payload = self.store.get(key)
+        result = decode_result(payload) if payload is not None else None
+        if (
+            result is None
+            or result.verdict not in DECIDED
+            or (result.path, result.id, result.line) != (header.path, header.id, header.line)
+        ):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: ClaimResult) -> None:
+        """Keep ``result`` under ``key`` when it is a decided verdict that reads back equal."""
+        if result.verdict not in DECIDED or result.smoke or result.smoke_stages:
+            return
+        try:
+            payload = encode_result(result)
+        except Exception:  # a value JSON cannot carry: the claim is decided every time
+            return
+        if decode_result(payload) != result:  # NaN, or a value that would not read back
+            return
+        self.store.put(key, payload)
+
+    def _run_digest(self, record: RunRecord) -> str:
+        """A digest of what a claim reads from ``record`` (kept per record this session)."""
+        known = self._digests.get(record.run_id)
+        if known is not None and known[0] is record:
+            return known[1]
+        text = dumps(
+            [
+                record.run_id,
+                record.cache_key,
+                record.seed,
+                record.status,
+                record.config,
+                record.series,
+                record.examples,
+            ]
+        )
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._digests[record.run_id] = (record, digest)
+        return digest
+
+    # -- the verdict table -----------------------------------------------------------------
+    def table(
+        self,
+        results: Sequence[ClaimResult],
+        make: Callable[[Sequence[ClaimResult]], list[tuple[str, str | None]]],
+    ) -> list[tuple[str, str | None]]:
+        """``make(results)`` (the terminal's verdict table, with its paper-level view),
+        taken from the cache when these very results and code made it before: it is a
+        function of nothing else, and making it imports scipy."""
+        try:
+            digest = hashlib.sha256(b"table\0")
+            digest.update(code_fingerprint(REPORT_CODE).encode() + b"\0")
+            for result in results:
+                digest.update(self._encoded_result(result))
+        except Exception:  # results the cache cannot key: made afresh
+            return make(results)
+        key = "table:" + digest.hexdigest()
+        payload = self.store.get(key) if self.read else None
+        if payload is not None:
+            rows = _rows(payload)
+            if rows is not None:
+                return rows
+        rows = make(results)
+        self.store.put(key, json.dumps([[line, colour] for line, colour in rows]))
+        return rows
+
+    # -- reports -----------------------------------------------------------------------------
+    def report_key(
+        self,
+        spec: PaperSpec,
+        claims: Sequence[ClaimResult],
+        records: Mapping[str, RunRecord],
+        *,
+        settings: str,
+    ) -> str | None:
+        """The key of a results.md and its figures: everything the writer renders them
+        from; None when the inputs cannot be keyed (the report is rendered every time)."""
+        try:
+            digest = hashlib.sha256(b"report\0")
+            for part in (code_fingerprint(REPORT_CODE), settings, repr(spec)):
+                digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+            for result in claims:
+                digest.update(self._encoded_result(result))
+            for run_id in sorted(records):
+                digest.update(run_id.encode("utf-8", "surrogatepass") + b"\0")
+                digest.update(self._record_digest(records[run_id]).encode() + b"\0")
+        except Exception:
+            return None
+        return digest.hexdigest()
+
+    def report_current(self, target: Path, key: str) -> bool:
+        """Whether ``target`` and its figures are exactly what the writer last left there
+        for inputs with ``key``: same key, same bytes, no other figure of ours beside them."""
+        if not self.read:
+            return False
+        payload = self.store.report(str(target))
+        if payload is None:
+            return False
+        try:
+            data = json.loads(payload)
+            if data.get("format") != FORMAT or data.get("key") != key:
+                return False
+            files = {str(k): str(v) for k, v in dict(data["files"]).items()}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return False
+        folder = target.parent
+        if files.get(target.name) is None:
+            return False
+        if any(n != target.name and not _FIGURE.fullmatch(n) for n in files):
+            return False  # only the report and its figures are ever recorded
+        for name, expected in files.items():
+            if file_digest(folder / name) != expected:
+                return False
+        figures = {f"figures/{p.name}" for p in (folder / "figures").glob("*.svg")}
+        from pytest_repro.report.writers import generated_figure
+
+        return not any(generated_figure(folder / n) for n in figures - set(files))
+
+    def keep_report(self, target: Path, key: str, written: Iterable[Path]) -> None:
+        """Remember that ``target`` and the figures ``written`` hold the report of ``key``."""
+        folder = target.parent
+        files: dict[str, str] = {}
+        for path in (target, *written):
+            digest = file_digest(path)
+            if digest is None:
+                return
+            files[path.relative_to(folder).as_posix()] = digest
+        payload = json.dumps({"format": FORMAT, "key": key, "files": files}, sort_keys=True)
+        self.store.put_report(str(target), payload)
+
+    def _encoded_result(self, result: ClaimResult) -> bytes:
+        """:func:`encode_result` as bytes with a separator (kept per result this session:
+        the table and each report key the same results)."""
+        known = self._encoded.get(id(result))
+        if known is not None and known[0] is result:
+            return known[1]
+        text = encode_result(result).encode("utf-8", "surrogatepass") + b"\0"
+        self._encoded[id(result)] = (result, text)
+        return text
+
+    def _record_digest(self, record: RunRecord) -> str:
+        """A digest of the whole record (reports show its evidence and times too)."""
+        known = self._full.get(record.run_id)
+        if known is not None and known[0] is record:
+            return known[1]
+        text = dumps(record.to_json())
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._full[record.run_id] = (record, digest)
+        return digest
+
+    def close(self) -> None:
+        self.store.close()
+
+
+#: A figure as :meth:`VerdictCache.keep_report` records it (no other path is read back).
+_FIGURE: Final = re.compile(r"figures/[A-Za-z0-9_.-]+\.svg")
+
+
+def _rows(payload: str) -> list[tuple[str, str | None]] | None:
+    """The table rows :meth:`VerdictCache.table` stored; None for anything else."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(data, list):
+        return None
+    rows: list[tuple[str, str | None]] = []
+    for row in data:
+        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)):
+            return None
+        if row[1] is not None and not isinstance(row[1], str):
+            return None
+        rows.append((row[0], row[1]))
+    return rows
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of the file's bytes; None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def verdicts_path(cfg: ReproConfig) -> Path:
+    """Where the cache lives: beside the ledger, in the working folder."""
+    return cfg.workdir / "verdicts.sqlite"
+
+
+def open_cache(cfg: ReproConfig) -> VerdictCache | None:
+    """The session's verdict cache; None with ``--repro-cache=off`` or under ``--repro-smoke``."""
+    if cfg.cache == "off" or cfg.smoke:
+        return None
+    from pytest_repro.ledger.verdicts import VerdictStore
+
+    store = VerdictStore(verdicts_path(cfg), writable=cfg.record)
+    return VerdictCache(store, cfg, read=cfg.reuse)
+
+
+__all__ = [
+    "DECIDED",
+    "FORMAT",
+    "REPORT_CODE",
+    "SETTINGS",
+    "VERDICT_CODE",
+    "VerdictCache",
+    "code_fingerprint",
+    "decode_result",
+    "encode_result",
+    "file_digest",
+    "open_cache",
+    "verdicts_path",
+]
