@@ -175,6 +175,11 @@ class ReproReporter:
                 terminalreporter.write_sep("=", "smoke stages")
                 for line in stages:
                     write(line)
+            drifts = sorted(
+                {w for r in self.results for w in r.warnings if w.startswith("environment drift:")}
+            )
+            for drift in drifts:  # under --repro-env=warn the runs go on: say it here too
+                write(f"repro: {drift}; --repro-env=strict makes it an error", "yellow")
             c = self.runtime.counters
             if c is not None:
                 write(

@@ -413,8 +413,8 @@ def internal_error(spec: PaperSpec, claim: Claim, exc: BaseException) -> ClaimRe
 
 
 def drift_line(drift: Drift) -> str:
-    installed = drift.installed if drift.installed is not None else "not installed"
-    return f"environment drift: {drift.name} {drift.expected} expected, {installed} installed ({drift.loc})"
+    installed = f"{drift.installed} installed" if drift.installed is not None else "not installed"
+    return f"environment drift: {drift.name} {drift.expected} expected, {installed} ({drift.loc})"
 
 
 __all__ = ["Runtime", "drift_line", "internal_error"]

@@ -27,6 +27,13 @@ def test_drift_annotates_verdicts_by_default(
     text = (folder / "results.md").read_text()
     assert "environment drift: numpy <1.0 expected" in text
     assert "environment drift: not-a-real-package >=1 expected, not installed" in text
+    result.stdout.fnmatch_lines(
+        [
+            "repro: environment drift: not-a-real-package >=1 expected, not installed "
+            "(papers/p1/paper.yaml:*); --repro-env=strict makes it an error",
+            "repro: environment drift: numpy <1.0 expected, * installed (papers/p1/paper.yaml:*)*",
+        ]
+    )
 
 
 def test_strict_drift_fails_the_papers_claims_with_an_expected_versus_installed_table(
