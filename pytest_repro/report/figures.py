@@ -393,12 +393,8 @@ def seed_strip(result: ClaimResult, width: int = 520, height: int = 110) -> str:
 
 
 def figure_file(result: ClaimResult, records: Mapping[str, RunRecord]) -> str:
-    """The text of ``figures/<claim-id>.svg``: the learning curve as an SVG document (for a
-    claim about a curve, the metric against the swept value); empty without data."""
-    if result.sweep:
-        from pytest_repro.report.sweep_figure import sweep_figure
-
-        curve = sweep_figure(result)
-    else:
-        curve = learning_curve(result, records)
+    """The text of ``figures/<claim-id>.svg``: the learning curve as an SVG document;
+    empty without recorded series. (A claim about a curve has its own:
+    :func:`~pytest_repro.report.sweep_figure.sweep_figure_file`.)"""
+    curve = learning_curve(result, records)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{curve}\n' if curve else ""

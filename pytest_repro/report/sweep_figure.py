@@ -240,4 +240,10 @@ def _legend(canvas: Canvas, result: ClaimResult, points: Sequence[Mapping[str, A
         x += 24 + 6.2 * min(len(words), 40)
 
 
-__all__ = ["log_x", "sweep_figure"]
+def sweep_figure_file(result: ClaimResult) -> str:
+    """The text of ``figures/<claim-id>.svg`` for a claim about a curve; empty without points."""
+    curve = sweep_figure(result)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{curve}\n' if curve else ""
+
+
+__all__ = ["log_x", "sweep_figure", "sweep_figure_file"]

@@ -251,10 +251,11 @@ def write_figures(
     that results.md links when rendered with ``figures=True``. A figure whose bytes would
     not change is not rewritten: it keeps its modification time. Returns the figure files, written or up to date."""
     from pytest_repro.report.figures import figure_file, figure_name
+    from pytest_repro.report.sweep_figure import sweep_figure_file
 
     out = []
     for claim in claims:
-        text = figure_file(claim, records)
+        text = sweep_figure_file(claim) if claim.sweep else figure_file(claim, records)
         if not text:
             continue
         folder.mkdir(parents=True, exist_ok=True)
