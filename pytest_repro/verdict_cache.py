@@ -68,6 +68,7 @@ VERDICT_CODE: Final = (
     "__init__.py",
     "stats",
     "evaluate.py",
+    "metric_at.py",
     "labels.py",
     "curve_words.py",
     "results.py",

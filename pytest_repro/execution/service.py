@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_repro.config import ReproConfig
+from pytest_repro.data.pins import pin_broken
 from pytest_repro.errors import ReproError
 from pytest_repro.execution import metrics, reading
 from pytest_repro.execution.context import EXAMPLES_FILE
@@ -194,7 +195,7 @@ class RunService:
             self.counters.reread += 1
             if self.store is not None and self.cfg.record:
                 self.store.put(current)
-        broken = pin_broken(request, current)
+        broken = pin_broken(request.spec, current)
         if broken is not None:  # the claim fails as a fresh run would; the record stays as it was
             current = dataclasses.replace(current, status="failed", error=broken)
         self._remember(current)
@@ -479,39 +480,6 @@ def _unique(requests: Sequence[RunRequest]) -> list[RunRequest]:
     for request in requests:
         seen.setdefault(request.cache_key, request)
     return list(seen.values())
-
-
-def pin_broken(request: RunRequest, record: RunRecord) -> str | None:
-    """Why a recorded run breaks a ``fingerprint:`` pin of its paper's data, or None.
-
-    A pin is checked when a run loads the data; a run reused from the ledger loaded it
-    earlier, so its recorded fingerprint is held against the pin as it is written now
-    (a pin added or changed after the run must not pass on the strength of old runs).
-    """
-    from pytest_repro.data.kinds import check_pin
-    from pytest_repro.errors import DataError
-
-    loaded = record.evidence.get("data")
-    if not isinstance(loaded, Mapping):
-        return None
-    for source in request.spec.data:
-        found = loaded.get(source.name)
-        if source.fingerprint is None or not isinstance(found, Mapping):
-            continue
-        actual = str(found.get("fingerprint") or "")
-        try:
-            check_pin(
-                source.fingerprint,
-                actual,
-                loc=source.loc,
-                where=f"data.{source.name}.fingerprint",
-                what=f"the fingerprint of the data run {record.run_id} loaded",
-                fix=f"if the pin is wrong, write fingerprint: {actual}; if the data changed "
-                "since, rerun (--repro-rerun) to load it again",
-            )
-        except DataError as exc:
-            return str(exc)
-    return None
 
 
 def default_executor(cfg: ReproConfig, *, usepdb: bool = False) -> Executor:
