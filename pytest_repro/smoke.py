@@ -21,7 +21,7 @@ from pytest_repro.records import RunRecord
 from pytest_repro.report.format import size
 from pytest_repro.results import SmokeStage
 from pytest_repro.sanity.cooperative import read_answer
-from pytest_repro.spec.schema import Claim, PaperSpec
+from pytest_repro.spec.schema import Claim, PaperSpec, Variant
 
 ONE_STEP = "one step"
 FORWARD_PASS = "forward pass"
@@ -47,12 +47,23 @@ def stages(spec: PaperSpec, smoke_steps: int) -> list[Stage]:
     return out
 
 
+def smoke_variants(claim: Claim) -> tuple[Variant, ...]:
+    """The variants a smoke run of ``claim`` proves: all of them, except for a claim about a
+    curve, whose smallest and largest swept values stand for the sweep (the same code
+    path, and usually the cheapest and the costliest point)."""
+    if claim.sweep is None or len(claim.sweep.points) <= 2:
+        return claim.variants()
+    ordered = sorted(zip(claim.sweep.xs, claim.sweep.points, strict=True), key=lambda p: p[0])
+    return (ordered[0][1], ordered[-1][1])
+
+
 def stage_requests(
     planner: Planner, spec: PaperSpec, claim: Claim, stage: Stage, seed: int, force: bool
 ) -> list[RunRequest]:
-    """One request per variant of ``claim`` for ``stage``, each with purpose ``smoke:<stage>``."""
+    """One request per smoke variant of ``claim`` (:func:`smoke_variants`) for ``stage``,
+    each with purpose ``smoke:<stage>``."""
     out = []
-    for variant in claim.variants():
+    for variant in smoke_variants(claim):
         request = planner.request(
             spec,
             variant,

@@ -265,3 +265,18 @@ def test_the_html_report_draws_the_curve_and_lists_its_points(
     text = (pytester.path / "page.html").read_text()
     assert "loss against width (falls)" in text
     assert "decreasing in width" in text
+
+
+def test_a_smoke_run_proves_a_sweep_at_its_smallest_and_largest_value(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    folder = make_paper(
+        claims=curve_claim("falls", "kind: trend\ndirection: decreasing"),
+        train=CURVE_TRAIN,
+        header=CURVE_HEADER,
+    )
+    result = run(pytester, "--repro-smoke")
+    result.assert_outcomes(passed=1)
+    logged = [json.loads(line) for line in (folder / "calls.log").read_text().splitlines()]
+    assert sorted({entry["config"]["width"] for entry in logged}) == [16, 128]
+    assert calls(folder) == 4  # two stages (one step, 20 steps) of two points, seed 0
