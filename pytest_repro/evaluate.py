@@ -234,21 +234,7 @@ class Evaluator:
         swept = answer_curve(curve_words.seed_rows([v.values for v in values]), question)
         verdict = swept.verdict
         units = Units(claim.unit, rule.tolerances[0] if rule.tolerances else None)
-        measurement = Measurement(
-            n=verdict.n,
-            seeds=values[0].seeds,
-            estimate=verdict.estimate,
-            interval=(verdict.interval.low, verdict.interval.high),
-            confidence=verdict.interval.level,
-            shown_interval=(verdict.shown.low, verdict.shown.high),
-            shown_confidence=verdict.shown.level,
-            delta=verdict.delta,
-            method=verdict.method,
-            deviation_in_tol=verdict.deviation_in_tol,
-            notes=tuple(verdict.notes),
-            warnings=tuple(verdict.warnings),
-            runs=tuple(r.run_id for v in values for r in v.records),
-        )
+        measurement = measurement_of(verdict, values)
         result = ClaimResult.measured(
             header,
             verdict=verdict.outcome,
@@ -344,24 +330,11 @@ class Evaluator:
                 if a.seeds == b.seeds
                 else ()
             )
-        measurement = Measurement(
-            n=verdict.n,
-            seeds=values[0].seeds,
+        measurement = replace(
+            measurement_of(verdict, values),
             values=per_seed,
             values_a=arms[0],
             values_b=arms[1],
-            estimate=verdict.estimate,
-            interval=(verdict.interval.low, verdict.interval.high),
-            confidence=verdict.interval.level,
-            shown_interval=(verdict.shown.low, verdict.shown.high),
-            shown_confidence=verdict.shown.level,
-            delta=verdict.delta,
-            method=verdict.method,
-            seeds_needed=verdict.seeds_needed,
-            deviation_in_tol=verdict.deviation_in_tol,
-            notes=tuple(verdict.notes),
-            warnings=tuple(verdict.warnings),
-            runs=tuple(r.run_id for v in values for r in v.records),
             adaptive=dict(adaptive) if adaptive else None,
         )
         return ClaimResult.measured(
@@ -430,6 +403,27 @@ class Evaluator:
             runs=runs,
         )
         return replace(result, smoke_stages=tuple(done))
+
+
+def measurement_of(verdict: Verdict, values: Sequence[Values]) -> Measurement:
+    """The numbers a verdict gives a result: estimate, intervals, delta, method, notes, and
+    the runs of ``values`` (per-seed values are the caller's: they differ by kind)."""
+    return Measurement(
+        n=verdict.n,
+        seeds=values[0].seeds,
+        estimate=verdict.estimate,
+        interval=(verdict.interval.low, verdict.interval.high),
+        confidence=verdict.interval.level,
+        shown_interval=(verdict.shown.low, verdict.shown.high),
+        shown_confidence=verdict.shown.level,
+        delta=verdict.delta,
+        method=verdict.method,
+        seeds_needed=verdict.seeds_needed,
+        deviation_in_tol=verdict.deviation_in_tol,
+        notes=tuple(verdict.notes),
+        warnings=tuple(verdict.warnings),
+        runs=tuple(r.run_id for v in values for r in v.records),
+    )
 
 
 def gist(message: str) -> str:
