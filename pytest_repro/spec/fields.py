@@ -12,10 +12,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from pytest_repro.errors import Problem
+from pytest_repro.spec.keys import ID_PATTERN
 from pytest_repro.spec.schema import Location
 from pytest_repro.spec.yamlnodes import YNode
 
@@ -343,3 +344,23 @@ def check_each(
         if got is not None and got is not MISSING:
             out.append(got)
     return out
+
+
+def named_entries(ck: Checker, top: MapReader, block: str) -> Iterator[tuple[str, YNode, str, int]]:
+    """``(name, node, field, line)`` of each entry of the mapping ``block`` (``variants:``,
+    ``sweeps:``) whose name can be referred to; a name that cannot is a problem at its line."""
+    node = top.mapping(block)
+    if not node:
+        return
+    for name, child in node.value.items():
+        field = join(block, name)
+        line = (node.key_lines or {}).get(name, child.line)
+        if not ID_PATTERN.match(name):
+            ck.problem(
+                line,
+                field,
+                f"{name!r} is not a usable name",
+                "use letters, digits, '.', '_' and '-'",
+            )
+            continue
+        yield name, child, field, line

@@ -27,8 +27,8 @@ from typing import Any
 
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
-from pytest_repro.spec.fields import MISSING, MapReader, describe, join, suggest
-from pytest_repro.spec.keys import GENERATOR_KEYS, ID_PATTERN, MAX_SWEEP_POINTS, SPACINGS
+from pytest_repro.spec.fields import MISSING, MapReader, describe, join, named_entries, suggest
+from pytest_repro.spec.keys import GENERATOR_KEYS, MAX_SWEEP_POINTS, SPACINGS
 from pytest_repro.spec.schema import Sweep, Variant
 from pytest_repro.spec.yamlnodes import YNode
 
@@ -50,21 +50,8 @@ class Grid:
 
 def build_sweeps(ctx: SpecContext, top: MapReader, config: ConfigDefaults) -> dict[str, Grid]:
     """The usable grids of the top-level ``sweeps:`` block, by name."""
-    node = top.mapping("sweeps")
-    if not node:
-        return {}
     out: dict[str, Grid] = {}
-    for name, child in node.value.items():
-        field = join("sweeps", name)
-        line = (node.key_lines or {}).get(name, child.line)
-        if not ID_PATTERN.match(name):
-            ctx.ck.problem(
-                line,
-                field,
-                f"{name!r} is not a usable name",
-                "use letters, digits, '.', '_' and '-'",
-            )
-            continue
+    for name, child, field, line in named_entries(ctx.ck, top, "sweeps"):
         grid = read_grid(ctx, config, child, field)
         if isinstance(grid, Grid):
             out[name] = Grid(grid.points, grid.axes, grid.crossed, line, name)

@@ -12,29 +12,16 @@ from typing import Any
 
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
-from pytest_repro.spec.fields import MISSING, MapReader, describe, join, suggest
-from pytest_repro.spec.keys import ID_PATTERN, VARIANT_REF_KEYS
+from pytest_repro.spec.fields import MISSING, MapReader, describe, join, named_entries, suggest
+from pytest_repro.spec.keys import VARIANT_REF_KEYS
 from pytest_repro.spec.schema import Variant
 from pytest_repro.spec.yamlnodes import YNode
 
 
 def build_variants(ctx: SpecContext, top: MapReader, config: ConfigDefaults) -> dict[str, Variant]:
     """The usable variants of the ``variants:`` block, by name."""
-    node = top.mapping("variants")
-    if not node:
-        return {}
     out: dict[str, Variant] = {}
-    for name, child in node.value.items():
-        field = join("variants", name)
-        line = (node.key_lines or {}).get(name, child.line)
-        if not ID_PATTERN.match(name):
-            ctx.ck.problem(
-                line,
-                field,
-                f"{name!r} is not a usable name",
-                "use letters, digits, '.', '_' and '-'",
-            )
-            continue
+    for name, child, field, line in named_entries(ctx.ck, top, "variants"):
         overrides = read_overrides(ctx, config, child, field)
         if overrides is not MISSING:
             out[name] = Variant(name=name, overrides=overrides, loc=ctx.loc(line))
