@@ -14,7 +14,8 @@
     pytest-repro audit papers/p1               # the spec against paper.md: gaps_filled.md
 
 Nothing here trains: ``report``, ``verify`` and ``history`` use only recorded runs;
-``extract`` and ``audit`` read text (no network, no language model).
+``extract`` and ``audit`` read text (no network, no language model); they are defined in
+:mod:`pytest_repro.extract.cli`.
 Exit status: 0 done (verified), 1 a mismatch or a report left unwritten, 2 a usage error.
 """
 
@@ -30,7 +31,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pytest_repro.config import ReproConfig
 from pytest_repro.errors import ReproError, ReproWarning, SpecError
+from pytest_repro.extract.cli import add_extract_commands
 from pytest_repro.report.escape import terminal_line
+from pytest_repro.spec.discovery import display_name, spec_files
 
 if TYPE_CHECKING:
     from pytest_repro.ledger import SQLiteLedger
@@ -147,39 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     _ledger_arg(history)
     history.set_defaults(handler=_history)
 
-    extract = sub.add_parser(
-        "extract",
-        help="read a paper's text (LaTeX file or folder, HTML page, PDF) into paper.md: "
-        "hyperparameters, datasets and reported results, each with where it is said",
-    )
-    extract.add_argument("paper", type=Path, help="a .tex file or folder, an .html page or a .pdf")
-    extract.add_argument(
-        "--out",
-        type=Path,
-        metavar="FOLDER",
-        help="the paper folder to write paper.md into (default: print it)",
-    )
-    extract.add_argument(
-        "--into",
-        type=Path,
-        metavar="PAPER_YAML",
-        help="also draft the spec: write this paper.yaml when it does not exist, else write "
-        "the proposals to paper.proposed.yaml beside it (paper.yaml is never changed); "
-        "paper.md goes to its folder unless --out says otherwise",
-    )
-    extract.set_defaults(handler=_extract)
-
-    audit = sub.add_parser(
-        "audit",
-        help="hold each paper's spec against its paper.md: assumed and unsourced values, "
-        "what the paper never states, numbers that differ, results no claim covers; "
-        "writes gaps_filled.md (and inventory.md)",
-    )
-    audit.add_argument(
-        "paths", nargs="*", type=Path, help="paper folders or paper.yaml files (default: papers/)"
-    )
-    audit.add_argument("--strict", action="store_true", help="exit 1 when a gap is found")
-    audit.set_defaults(handler=_audit)
+    add_extract_commands(sub)
     return parser
 
 
@@ -227,19 +198,6 @@ def _open(path: Path, *, create: bool = False) -> SQLiteLedger:
     return SQLiteLedger(path)
 
 
-def _spec_files(paths: Sequence[Path]) -> list[Path]:
-    roots = list(paths) or [Path("papers")]
-    found: list[Path] = []
-    for root in roots:
-        if root.is_file():
-            found.append(root)
-        elif root.is_dir():
-            found.extend(sorted(p for p in root.rglob("paper.yaml") if ".repro" not in p.parts))
-        else:
-            raise ReproError(f"{root} does not exist")
-    return found
-
-
 def _report(args: argparse.Namespace, out: TextIO) -> int:
     """Rebuild results.md of every paper from the ledger; exit 1 when one was left unwritten.
 
@@ -258,8 +216,8 @@ def _report(args: argparse.Namespace, out: TextIO) -> int:
     papers = []
     histories: dict[tuple[str, str], Any] = {}
     try:
-        for file in _spec_files(args.paths):
-            spec = load_spec(file, display=_display(file, root), metric_formats=None)
+        for file in spec_files(args.paths):
+            spec = load_spec(file, display=display_name(file, root), metric_formats=None)
             claims, records = writers.paper_report(spec, [], cfg, store)
             results.extend(claims)
             papers.append((spec, claims, records))
@@ -306,13 +264,6 @@ def _write_html(
     except OSError as exc:
         return writers.write_failure(target, exc, "give a writable path for --html")
     return None
-
-
-def _display(file: Path, root: Path) -> str:
-    try:
-        return file.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(file)
 
 
 def _export(args: argparse.Namespace, out: TextIO) -> int:
@@ -475,7 +426,7 @@ def _history(args: argparse.Namespace, out: TextIO) -> int:
 
     root = Path.cwd()
     file, claim_id = history.parse_target(args.claim)
-    spec = load_spec(file, display=_display(file, root), metric_formats=None)
+    spec = load_spec(file, display=display_name(file, root), metric_formats=None)
     claim = history.find_claim(spec, claim_id)
     cfg = ReproConfig(rootdir=root, workdir=args.ledger.parent, ledger=args.ledger, cache="read")
     store = _open(args.ledger)
@@ -499,112 +450,6 @@ def _history(args: argparse.Namespace, out: TextIO) -> int:
     for line in history.table(versions):
         print(line, file=out)
     return 0
-
-
-def _extract(args: argparse.Namespace, out: TextIO) -> int:
-    """Read the paper; write paper.md (and the draft); exit 1 when nothing could be read."""
-    from pytest_repro.extract import paper_md, read_paper
-
-    extract = read_paper(args.paper)
-    for problem in extract.problems:
-        print(terminal_line(f"pytest-repro: could not read everything: {problem}"), file=sys.stderr)
-    found = len(extract.hyperparameters) + len(extract.results) + len(extract.datasets)
-    if not found and not extract.sections:
-        print(
-            terminal_line(f"pytest-repro: nothing was read from {args.paper}; nothing written"),
-            file=sys.stderr,
-        )
-        return 1
-    text = paper_md.render(extract)
-    folder = args.out or (args.into.parent if args.into else None)
-    if folder is None:
-        out.write(text)
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / "paper.md", text, out)
-    print(
-        terminal_line(
-            f"read {len(extract.hyperparameters)} hyperparameter statements, "
-            f"{len(extract.datasets)} dataset mentions, {len(extract.results)} reported results "
-            f"from {len(extract.tables)} tables"
-            + (" (a partial extract: see above)" if extract.partial else "")
-        ),
-        file=sys.stderr if folder is None else out,
-    )
-    if args.into:
-        _draft(args.into, extract, out)
-    return 0
-
-
-def _write(path: Path, text: str, out: TextIO) -> None:
-    from pytest_repro.report.writers import atomic_write
-
-    try:
-        atomic_write(path, text)
-    except OSError as exc:
-        raise ReproError(f"cannot write {path} ({exc.strerror or exc})") from None
-    print(terminal_line(f"wrote {path}"), file=out)
-
-
-def _draft(target: Path, extract: Any, out: TextIO) -> None:
-    from pytest_repro.extract import draft
-    from pytest_repro.extract.audit import config_kind
-    from pytest_repro.spec import load_spec
-
-    if target.name != "paper.yaml":
-        raise ReproError(f"--into {target}: give the path of a paper.yaml")
-    if not target.exists():
-        _write(target, draft.full_draft(extract, target.parent.name), out)
-        print(f"next: check every value against the paper, then: pytest {target.parent}", file=out)
-        return
-    spec = load_spec(target, display=_display(target, Path.cwd()), metric_formats=None)
-    have = {k for name in spec.run.config if (k := config_kind(name))}
-    values = [c.paper.value for c in spec.claims if c.paper is not None]
-    uncovered = [
-        r
-        for r in extract.results
-        if not any(
-            abs(v - r.value) < 1e-9 or (r.percent and abs(v * 100 - r.value) < 1e-6) for v in values
-        )
-    ]
-    proposed = target.with_name("paper.proposed.yaml")
-    _write(proposed, draft.proposal(extract, have, uncovered, str(target)), out)
-    print(f"{target} was not changed: copy from {proposed.name} what you keep", file=out)
-
-
-def _audit(args: argparse.Namespace, out: TextIO) -> int:
-    from pytest_repro.extract import audit as auditing
-    from pytest_repro.extract import inventory_md, paper_md
-    from pytest_repro.spec import load_spec
-
-    root = Path.cwd()
-    files = _spec_files(args.paths)
-    if not files:
-        raise ReproError("no paper.yaml found; give a paper folder, e.g. papers/<id>")
-    gaps = 0
-    for file in files:
-        spec = load_spec(file, display=_display(file, root), metric_formats=None)
-        inventory = inventory_md.render(spec)
-        if inventory is not None:
-            _write(file.parent / "inventory.md", inventory, out)
-        md = file.parent / "paper.md"
-        if not md.exists():
-            print(
-                terminal_line(
-                    f"{spec.display}: no paper.md beside it; write it with: "
-                    f"pytest-repro extract PAPER --out {file.parent}"
-                ),
-                file=out,
-            )
-            continue
-        result = auditing.audit(spec, paper_md.load(md))
-        for line in auditing.table_lines(result):
-            print(terminal_line(line), file=out)
-        _write(
-            file.parent / "gaps_filled.md", auditing.gaps_filled_md(result, spec.paper.title), out
-        )
-        gaps += len(result.gaps)
-    return 1 if args.strict and gaps else 0
 
 
 def json_safe(value: object) -> object:

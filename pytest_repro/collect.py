@@ -31,7 +31,8 @@ from pytest_repro.outcomes import ClaimOutcome, SanityFailed, expected_exception
 if TYPE_CHECKING:
     from pytest_repro.results import ClaimResult
     from pytest_repro.runtime import Runtime
-    from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+    from pytest_repro.spec.claim_nodes import Claim
+    from pytest_repro.spec.schema import PaperSpec, SanityCheck
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -49,12 +50,15 @@ class PaperFile(pytest.File):
         from pytest_repro.spec import load_spec
 
         display = display_path(self.path, self.config.rootpath)
+        runtime = self.config.stash[RUNTIME_KEY]
         try:
-            formats = self.config.stash[RUNTIME_KEY].metric_formats()
+            formats = runtime.metric_formats()
         except ReproError as exc:  # the installed plugins disagree: nothing to do per paper
             raise self.CollectError(str(exc)) from None
         try:
-            spec = load_spec(self.path, display=display, metric_formats=formats)
+            spec = load_spec(
+                self.path, display=display, metric_formats=formats, trees=runtime.spec_trees()
+            )
         except SpecError as exc:
             yield SpecErrorItem.from_parent(self, name="paper.yaml", error=exc)
             return

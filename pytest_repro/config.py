@@ -4,6 +4,10 @@ Precedence for each setting: command line > environment variable
 ``PYTEST_REPRO_<NAME>`` > ini key ``repro_<name>`` > the profile's value >
 the built-in default. Checks use ``is None``, never truthiness, so ``0`` and
 ``""`` given on purpose are kept.
+
+The options themselves (flags, ini keys, help, profiles) are declared in
+:mod:`pytest_repro.options`; :data:`OPTIONS`, :data:`PROFILES` and :func:`addoptions`
+stay importable from here.
 """
 
 from __future__ import annotations
@@ -12,38 +16,28 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_repro.options import OPTIONS, PROFILES, addoptions, option_dest
 from pytest_repro.vocab import (
+    AUDIT_MODES,
     CACHE_MODES,
     ENV_POLICIES,
+    EXECUTORS,
     INCONCLUSIVE_POLICIES,
     METHODS,
+    AuditMode,
     CacheMode,
     EnvPolicy,
+    ExecutorKind,
     InconclusivePolicy,
     Method,
 )
 
 if TYPE_CHECKING:
     from pytest_repro.execution.slurm_settings import ClusterSettings
-
-ExecutorKind = Literal["local", "slurm", "local-jobs"]
-#: ``--repro-audit``: a paper's gap audit (where it has a paper.md) warns, fails, or is off.
-AuditMode = Literal["warn", "strict", "off"]
-AUDIT_MODES: tuple[AuditMode, ...] = ("warn", "strict", "off")
-EXECUTORS: tuple[ExecutorKind, ...] = ("local", "slurm", "local-jobs")
-
-PROFILES: Mapping[str, Mapping[str, Any]] = {
-    # Real runs, verdicts and reports.
-    "full": {},
-    # Prove the pipeline end to end: one seed, a tiny step budget, no results.md.
-    "smoke": {"smoke": True, "results": False},
-    # A gate: drifted environments fail, every verdict must be decided.
-    "ci": {"env": "strict", "inconclusive": "fail"},
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,191 +95,13 @@ class ReproConfig:
         return self.cache in ("on", "write")
 
 
-@dataclass(frozen=True, slots=True)
-class _Option:
-    name: str  # the noun: --repro-<name>, repro_<name>, PYTEST_REPRO_<NAME>
-    help: str
-    choices: tuple[str, ...] | None = None
-    flag: bool = False
-    ini: bool = True
-    multiple: bool = False
-    metavar: str | None = None
-
-
-OPTIONS: tuple[_Option, ...] = (
-    _Option(
-        "audit",
-        "the gap audit of a paper with a paper.md: warn (default), strict (a gap fails) or off",
-        choices=AUDIT_MODES,
-    ),
-    _Option(
-        "profile",
-        "settings profile: full (default), smoke (one seed, tiny budget) or ci (strict gate)",
-        choices=tuple(PROFILES),
-    ),
-    _Option(
-        "smoke",
-        "run every claim with a tiny budget (one seed, a few steps) to prove the pipeline",
-        flag=True,
-    ),
-    _Option("smoke-steps", "step budget of a smoke run (default 20)", metavar="N"),
-    _Option("json", "write the machine-readable results of all claims to PATH", metavar="PATH"),
-    _Option(
-        "inconclusive",
-        "outcome of an inconclusive verdict: fail (default) or skip",
-        choices=INCONCLUSIVE_POLICIES,
-    ),
-    _Option(
-        "rerun",
-        "train again instead of reusing recorded runs: all, a paper id or a claim id (repeatable)",
-        ini=False,
-        multiple=True,
-        metavar="WHAT",
-    ),
-    _Option(
-        "cache",
-        "reuse of recorded runs: on (default), read (reuse, record nothing), "
-        "write (record, never reuse) or off",
-        choices=CACHE_MODES,
-    ),
-    _Option(
-        "dir",
-        "working folder for the ledger, run folders and locks (default .repro next to pytest's rootdir)",
-        metavar="PATH",
-    ),
-    _Option("ledger", "path of the run ledger (default <repro dir>/ledger.sqlite)", metavar="PATH"),
-    _Option(
-        "ledger-read",
-        "also reuse runs from this ledger, read-only, behind the local one "
-        "(e.g. a CI artifact; repeatable)",
-        ini=False,
-        multiple=True,
-        metavar="PATH",
-    ),
-    _Option(
-        "inprocess",
-        "run entrypoints inside the pytest process (for --pdb; no isolation)",
-        flag=True,
-    ),
-    _Option(
-        "workers",
-        "worker processes running in parallel: N or auto (the default: CPUs / xdist workers)",
-        metavar="N|auto",
-    ),
-    _Option(
-        "threads", "compute threads per run (default 1; recorded in the evidence)", metavar="N"
-    ),
-    _Option("deterministic", "force deterministic algorithms in every run (torch)", flag=True),
-    _Option(
-        "env",
-        "environment drift policy: warn (default), strict, off, or isolate (a venv per paper via uv)",
-        choices=ENV_POLICIES,
-    ),
-    _Option(
-        "interval",
-        "default interval method: auto, t, bootstrap-t, bca, hierarchical, anytime",
-        choices=METHODS,
-    ),
-    _Option(
-        "results", "write papers/<id>/results.md: write (default) or off", choices=("write", "off")
-    ),
-    _Option(
-        "sensitivity",
-        "also run each claim with the alternatives: listed for assumed config values, and "
-        "say in its result how much each guess moves the verdict",
-        flag=True,
-    ),
-    _Option(
-        "plan",
-        "a dry run: say which runs would execute and why (config, code, data or environment "
-        "changed, never run) and estimate their compute; execute nothing",
-        flag=True,
-    ),
-    _Option(
-        "progress",
-        "while runs execute, print what is in flight every N seconds (default 10), or off",
-        metavar="SECONDS",
-    ),
-    _Option(
-        "gpus",
-        "which visible GPUs runs may lease: auto (all; an outer CUDA_VISIBLE_DEVICES is "
-        "respected), none, or positions into them such as 0,1,3",
-        metavar="auto|none|LIST",
-    ),
-    _Option(
-        "shard",
-        "run only shard I of N (e.g. 2/4, for a CI matrix): claims that share runs stay "
-        "together, and shards are balanced by the compute recorded runs forecast",
-        metavar="I/N",
-    ),
-    _Option(
-        "executor",
-        "where runs execute: local (worker processes, the default), slurm (a SLURM job per "
-        "run, through submitit) or local-jobs (the same jobs as processes on this machine)",
-        choices=EXECUTORS,
-    ),
-    *(
-        _Option(f"slurm-{name}", text, metavar=metavar, multiple=name == "setup")
-        for name, metavar, text in (
-            ("partition", "NAME", "SLURM partition of the jobs (default: the cluster's)"),
-            ("account", "NAME", "SLURM account the jobs are charged to"),
-            ("time", "DURATION", "a job's time limit where its run has no timeout (default 1h)"),
-            ("memory", "SIZE", "a job's memory where its run sets none (default: the cluster's)"),
-            ("setup", "LINE", "a shell line each job runs first, e.g. module load cuda"),
-            ("max-jobs", "N", "jobs in flight at once, queued or running (default 16)"),
-            ("resubmit", "N", "times a job lost to the cluster is sent again (default 2)"),
-        )
-    ),
-    _Option(
-        "seed",
-        "seed of the repro_seed fixture (default: derived from the test id)",
-        ini=False,
-        metavar="N",
-    ),
-    _Option(
-        "timeout",
-        "default per-run timeout where paper.yaml gives none (e.g. 30m)",
-        metavar="DURATION",
-    ),
-)
-
-
-def addoptions(parser: pytest.Parser) -> None:
-    group = parser.getgroup("repro", "pytest-repro: paper reproductions as tests")
-    for opt in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": _dest(opt.name), "default": None, "help": opt.help}
-        if opt.flag:
-            kwargs["action"] = "store_true"
-        elif opt.multiple:
-            kwargs["action"] = "append"
-        if opt.choices:
-            kwargs["choices"] = opt.choices
-        if opt.metavar:
-            kwargs["metavar"] = opt.metavar
-        group.addoption(f"--repro-{opt.name}", **kwargs)
-        if opt.ini:
-            parser.addini(
-                f"repro_{opt.name.replace('-', '_')}", opt.help, type="string", default=None
-            )
-    parser.addini(
-        "repro_files",
-        "file names collected as paper specs (default: paper.yaml)",
-        type="args",
-        default=None,
-    )
-
-
-def _dest(name: str) -> str:
-    return "repro_" + name.replace("-", "_")
-
-
 def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> ReproConfig:
     """Resolve every setting into a :class:`ReproConfig`; bad values raise ``pytest.UsageError``."""
     env = os.environ if environ is None else environ
 
     def raw(name: str) -> tuple[Any, str]:
         opt = next(o for o in OPTIONS if o.name == name)
-        value = config.getoption(_dest(name))
+        value = config.getoption(option_dest(name))
         if value is not None and value is not False:
             return value, f"--repro-{name}"
         env_name = "PYTEST_REPRO_" + name.upper().replace("-", "_")
@@ -365,7 +181,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
         if seconds is None:
             raise pytest.UsageError(f"{origin}={progress!r}: expected seconds (e.g. 30) or off")
         values["progress"] = float(seconds)
-    rerun = config.getoption(_dest("rerun")) or []
+    rerun = config.getoption(option_dest("rerun")) or []
     env_rerun = env.get("PYTEST_REPRO_RERUN")
     if not rerun and env_rerun:
         rerun = [r for r in env_rerun.split(",") if r]
@@ -378,7 +194,7 @@ def resolve(config: pytest.Config, environ: Mapping[str, str] | None = None) -> 
     values["ledger"] = (
         _path(rootdir, ledger_value) if ledger_value is not None else workdir / "ledger.sqlite"
     )
-    shared = config.getoption(_dest("ledger-read")) or []
+    shared = config.getoption(option_dest("ledger-read")) or []
     env_shared = env.get("PYTEST_REPRO_LEDGER_READ")
     if not shared and env_shared:
         shared = [p for p in env_shared.split(os.pathsep) if p]
@@ -521,4 +337,4 @@ def describe(cfg: ReproConfig) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["PROFILES", "ReproConfig", "addoptions", "describe", "resolve"]
+__all__ = ["OPTIONS", "PROFILES", "ReproConfig", "addoptions", "describe", "resolve"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pytest_repro.report.format import Units, first_sentence
 
 if TYPE_CHECKING:
-    from pytest_repro.spec.schema import Claim, CurveRule, Sweep
+    from pytest_repro.spec.claim_nodes import Claim, CurveRule, Sweep
     from pytest_repro.stats.sweep import SweepVerdict
 
 

@@ -2,7 +2,7 @@
 
     python -m pytest_repro.docs_options > docs/options.md
 
-Every row comes from what :func:`pytest_repro.config.addoptions` registers (flags, ini keys,
+Every row comes from what :func:`pytest_repro.options.addoptions` registers (flags, ini keys,
 choices, help) and every default from :class:`~pytest_repro.config.ReproConfig` (or
 :class:`~pytest_repro.execution.slurm_settings.ClusterSettings` for ``--repro-slurm-*``),
 so the page cannot drift from the plugin: ``tests/docs/test_options_reference.py``
@@ -20,8 +20,9 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_repro.config import OPTIONS, PROFILES, ReproConfig, addoptions
+from pytest_repro.config import ReproConfig
 from pytest_repro.execution.slurm_settings import ClusterSettings
+from pytest_repro.options import OPTIONS, PROFILES, addoptions
 
 HEADER = """\
 # Options reference
@@ -89,7 +90,7 @@ class _Recorder:
 
 
 def registered() -> _Recorder:
-    """What :func:`pytest_repro.config.addoptions` registers with pytest."""
+    """What :func:`pytest_repro.options.addoptions` registers with pytest."""
     recorder = _Recorder()
     addoptions(cast(pytest.Parser, recorder))
     return recorder

@@ -20,7 +20,8 @@ from pytest_repro.errors import ReproError
 if TYPE_CHECKING:
     from pytest_repro.forecast import ItemPlan
     from pytest_repro.runtime import Runtime
-    from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+    from pytest_repro.spec.claim_nodes import Claim
+    from pytest_repro.spec.schema import PaperSpec, SanityCheck
 
 
 def _by_file(ids: Sequence[str]) -> dict[str, list[str]]:
@@ -54,7 +55,10 @@ def forecast_for_ids(
         path = config.rootpath / relative
         try:
             spec = load_spec(
-                path, display=display_path(path, config.rootpath), metric_formats=formats
+                path,
+                display=display_path(path, config.rootpath),
+                metric_formats=formats,
+                trees=runtime.spec_trees(),
             )
         except (SpecError, OSError):
             continue

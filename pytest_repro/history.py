@@ -26,7 +26,8 @@ from pytest_repro.ledger.store import RunStore
 from pytest_repro.records import RunRecord, dumps
 from pytest_repro.report.escape import plain
 from pytest_repro.results import ClaimResult
-from pytest_repro.spec.schema import Claim, PaperSpec
+from pytest_repro.spec.claim_nodes import Claim
+from pytest_repro.spec.schema import PaperSpec
 
 #: Cache-key fields left out when matching a claim's runs within one code version.
 _IGNORED = ("environment", "code")

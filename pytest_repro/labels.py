@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pytest_repro.report.format import Units, first_sentence
 
 if TYPE_CHECKING:
-    from pytest_repro.spec.schema import Claim
+    from pytest_repro.spec.claim_nodes import Claim
     from pytest_repro.stats import Verdict
 
 

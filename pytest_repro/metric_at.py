@@ -14,8 +14,8 @@ from typing import Any
 from pytest_repro.errors import MetricError
 from pytest_repro.execution.metrics import logged_names
 from pytest_repro.records import RunRecord
+from pytest_repro.spec.claim_nodes import Claim
 from pytest_repro.spec.fields import suggest
-from pytest_repro.spec.schema import Claim
 
 
 def metric_value(point: Mapping[str, Any], metric: str) -> Any:

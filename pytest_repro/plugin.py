@@ -86,7 +86,9 @@ def pytest_configure(config: pytest.Config) -> None:
         reporter = ReproReporter(cfg, runtime)
         config.stash[REPORTER_KEY] = reporter
         config.pluginmanager.register(reporter, "repro-reporter")
-        if config.pluginmanager.hasplugin("html"):
+        # pytest-html builds a report only for --html (its hooks below are called only
+        # then), so a session without one neither imports nor feeds our columns.
+        if config.pluginmanager.hasplugin("html") and getattr(config.option, "htmlpath", None):
             from pytest_repro.report.html import HtmlReport
 
             config.pluginmanager.register(HtmlReport(), "repro-html")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pytest_repro.vocab import VerdictName
 
 if TYPE_CHECKING:
-    from pytest_repro.spec.schema import Claim, PaperSpec
+    from pytest_repro.spec.claim_nodes import Claim
+    from pytest_repro.spec.schema import PaperSpec
 
 JSON_VERSION = 1
 
@@ -285,7 +286,7 @@ class ClaimResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:
-        known = {f.name for f in fields(cls)}
+        known = _CLAIM_NAMES
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["smoke_stages"] = tuple(
             SmokeStage.from_json(s) for s in kwargs.get("smoke_stages") or ()
@@ -311,7 +312,7 @@ class SmokeStage:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SmokeStage:
-        known = {f.name for f in fields(cls)}
+        known = _STAGE_NAMES
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
@@ -342,6 +343,11 @@ class Measurement:
 def _json_value(value: Any) -> Any:
     """``value`` as plain JSON data: dataclasses and mappings as dicts, tuples and lists as
     lists, non-finite floats as None."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most fields: as they are
+        return value
+    if kind is tuple or kind is list:
+        return [_json_value(v) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if value is None or isinstance(value, (str, int, bool)):
@@ -357,3 +363,6 @@ def _json_value(value: Any) -> Any:
 
 #: The fields of a claim result, in order (its JSON keys).
 _CLAIM_FIELDS = tuple(f.name for f in fields(ClaimResult))
+#: The keys :meth:`ClaimResult.from_json` and :meth:`SmokeStage.from_json` read.
+_CLAIM_NAMES = frozenset(_CLAIM_FIELDS)
+_STAGE_NAMES = frozenset(f.name for f in fields(SmokeStage))

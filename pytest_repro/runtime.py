@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from pytest_repro.execution.plan import Planner, RunRequest
     from pytest_repro.execution.readers import MetricReader
     from pytest_repro.execution.service import Executor, RunLock, RunService
-    from pytest_repro.forecast import ItemPlan
+    from pytest_repro.forecast import ItemPlan, PlannedRun
     from pytest_repro.ledger.store import RunStore
     from pytest_repro.progress import Counters
     from pytest_repro.records import RunRecord
     from pytest_repro.results import ClaimResult
-    from pytest_repro.spec.schema import Claim, PaperSpec, SanityCheck
+    from pytest_repro.spec.claim_nodes import Claim
+    from pytest_repro.spec.parse_cache import TreeCache
+    from pytest_repro.spec.schema import PaperSpec, SanityCheck
     from pytest_repro.verdict_cache import VerdictCache
 
 
@@ -182,6 +184,15 @@ class Runtime:
 
         return tuple(name for name in self.readers() if name not in BUILTIN_READERS)
 
+    def spec_trees(self) -> TreeCache | None:
+        """Where parsed ``paper.yaml`` trees are kept across sessions, in the working
+        folder (never created for them); None with ``--repro-cache=off``."""
+        if self.cfg.cache == "off":
+            return None
+        from pytest_repro.spec.parse_cache import TreeCache
+
+        return TreeCache(self.cfg.workdir / "parsed", read=self.cfg.reuse, write=self.cfg.record)
+
     def check_workdir(self) -> None:
         """The working folder must be writable before the first run, or the session stops."""
         if self.cfg.cache == "off":
@@ -284,7 +295,7 @@ class Runtime:
         Raises :class:`~pytest_repro.errors.ReproError` when an item cannot be planned
         (data that cannot be fingerprinted, fewer GPUs than a run's key names)."""
         from pytest_repro.forecast import ItemPlan, Reach, plan_runs
-        from pytest_repro.spec.schema import Claim
+        from pytest_repro.spec.claim_nodes import Claim
 
         planned: list[tuple[str, list[RunRequest], bool]] = []
         reach: dict[str, Reach] = {}
@@ -310,17 +321,20 @@ class Runtime:
         keys = [r.cache_key for _, requests, _ in planned for r in requests]
         cached = store.get_many(keys) if store is not None and keys else {}
         history = self.paper_history(spec.display)
-        return [
-            ItemPlan(
-                item=name,
-                paper=spec.display,
-                runs=plan_runs(
+        # Claims sharing runs ask for the very same requests (the planner gives the same
+        # arguments the same object): their runs are planned once. ``planned`` keeps every
+        # request alive meanwhile, so an id stands for one request throughout.
+        runs_of: dict[tuple[int, ...], tuple[PlannedRun, ...]] = {}
+        plans: list[ItemPlan] = []
+        for name, requests, up_to in planned:
+            ident = tuple(map(id, requests))
+            runs = runs_of.get(ident)
+            if runs is None:
+                runs = runs_of[ident] = plan_runs(
                     requests, cached=cached, history=history, reuse=self.cfg.reuse, reach=reach
-                ),
-                up_to=up_to,
-            )
-            for name, requests, up_to in planned
-        ]
+                )
+            plans.append(ItemPlan(item=name, paper=spec.display, runs=runs, up_to=up_to))
+        return plans
 
     def forecast(
         self,

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_repro.results import ClaimResult
-from pytest_repro.spec.schema import Claim, PaperSpec
+from pytest_repro.spec.claim_nodes import Claim
+from pytest_repro.spec.schema import PaperSpec
 
 #: The verdicts whose result is worth comparing with an alternative's.
 DECIDED = ("matched", "gap", "exceeded", "disagreement", "inconclusive")

@@ -21,7 +21,8 @@ from pytest_repro.records import RunRecord
 from pytest_repro.report.format import size
 from pytest_repro.results import SmokeStage
 from pytest_repro.sanity.cooperative import read_answer
-from pytest_repro.spec.schema import Claim, PaperSpec, Variant
+from pytest_repro.spec.claim_nodes import Claim, Variant
+from pytest_repro.spec.schema import PaperSpec
 
 ONE_STEP = "one step"
 FORWARD_PASS = "forward pass"

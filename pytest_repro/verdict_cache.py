@@ -79,6 +79,8 @@ VERDICT_CODE: Final = (
     "report/format.py",
     "report/escape.py",
     "spec/schema.py",
+    "spec/claim_nodes.py",
+    "spec/node.py",
     "spec/fields.py",
     "execution/metrics.py",
     "execution/reading.py",

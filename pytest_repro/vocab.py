@@ -168,6 +168,12 @@ INCONCLUSIVE_POLICIES: tuple[InconclusivePolicy, ...] = get_args(InconclusivePol
 #: ``environment.deterministic`` of a spec and the seeding mode of a run.
 Deterministic = Literal["on", "off", "warn"]
 DETERMINISTIC_MODES: tuple[Deterministic, ...] = get_args(Deterministic)
+#: ``--repro-executor``: where runs execute.
+ExecutorKind = Literal["local", "slurm", "local-jobs"]
+EXECUTORS: tuple[ExecutorKind, ...] = get_args(ExecutorKind)
+#: ``--repro-audit``: a paper's gap audit (where it has a paper.md) warns, fails, or is off.
+AuditMode = Literal["warn", "strict", "off"]
+AUDIT_MODES: tuple[AuditMode, ...] = get_args(AuditMode)
 
 # -- runs ---------------------------------------------------------------------------------
 RunStatus = Literal["ok", "failed", "timeout", "killed", "crashed", "interrupted", "running"]

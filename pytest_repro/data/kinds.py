@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from pytest_repro.data.fingerprint import HashCache
 from pytest_repro.errors import DataError
-from pytest_repro.spec.schema import DataSource, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import DataSource
 
 #: The fewest hex digits a ``sha256``/``fingerprint`` pin may have.
 MIN_PIN = 8

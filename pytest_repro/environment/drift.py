@@ -20,7 +20,8 @@ from pytest_repro.environment.lockfile import (
 )
 from pytest_repro.environment.versions import canonicalize_name, contains_version
 from pytest_repro.errors import ReproWarning
-from pytest_repro.spec.schema import EnvironmentSpec, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import EnvironmentSpec
 
 DriftKind = Literal["python", "requires", "lockfile", "cuda"]
 

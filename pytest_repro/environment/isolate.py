@@ -23,7 +23,8 @@ from typing import Any
 from pytest_repro.environment.lockfile import is_pylock, lockfile_display, read_lockfile
 from pytest_repro.environment.versions import contains_version
 from pytest_repro.errors import EnvironmentBuildError, Problem, SpecError
-from pytest_repro.spec.schema import EnvironmentSpec, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import EnvironmentSpec
 
 _UV_TIMEOUT = 3600.0
 _OUTPUT_TAIL_LINES = 40

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pytest_repro.environment.versions import canonicalize_name, contains_version
 from pytest_repro.errors import Problem, SpecError
-from pytest_repro.spec.schema import EnvironmentSpec, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import EnvironmentSpec
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement

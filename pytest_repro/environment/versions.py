@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from pytest_repro.errors import Problem, SpecError
-from pytest_repro.spec.schema import Location
+from pytest_repro.spec.node import Location
 
 
 def canonicalize_name(name: str) -> str:

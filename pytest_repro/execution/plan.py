@@ -21,7 +21,8 @@ from pytest_repro.config import ReproConfig
 from pytest_repro.execution import startup, treehash, upstream
 from pytest_repro.execution.protocol import SanityTask, Task
 from pytest_repro.records import dumps
-from pytest_repro.spec.schema import PaperSpec, Variant
+from pytest_repro.spec.claim_nodes import Variant
+from pytest_repro.spec.schema import PaperSpec
 from pytest_repro.spec.serial import data_source_to_json
 from pytest_repro.vocab import Deterministic
 
@@ -156,6 +157,7 @@ class Planner:
         self._python: dict[Path, str] = {}
         self._upstream: dict[Path, dict[str, Any]] = {}
         self._requests: dict[tuple[Any, ...], RunRequest] = {}
+        self._variants: dict[int, tuple[Variant, str]] = {}
 
     def code(self, spec: PaperSpec) -> str:
         if spec.folder not in self._code:
@@ -222,7 +224,7 @@ class Planner:
             id(spec),
             spec.file,
             variant.name,
-            dumps(dict(variant.overrides)),
+            self._overrides(variant),
             seed,
             force,
             purpose,
@@ -234,6 +236,14 @@ class Planner:
                 spec, variant, seed, force=force, purpose=purpose, smoke=smoke, max_steps=max_steps
             )
         return self._requests[memo]
+
+    def _overrides(self, variant: Variant) -> str:
+        """``variant``'s overrides as text, worked out once per variant object (the entry
+        keeps the variant alive, so its id names no other object meanwhile)."""
+        known = self._variants.get(id(variant))
+        if known is None or known[0] is not variant:
+            known = self._variants[id(variant)] = (variant, dumps(dict(variant.overrides)))
+        return known[1]
 
     def _request(
         self,

@@ -13,7 +13,7 @@ a documented guess and never fails):
 - ``uncovered``: a reported result no claim's paper value equals.
 
 Config keys are matched to kinds by their names (``lr``, ``batch_size``,
-``warmup_steps``, ``n_layers`` …, see :func:`~pytest_repro.extract.facts.label_kind`).
+``warmup_steps``, ``n_layers`` …, see :func:`~pytest_repro.extract.hyperparameters.label_kind`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pytest_repro.extract.facts import label_kind, number_text
+from pytest_repro.extract.hyperparameters import label_kind
 from pytest_repro.extract.model import KIND_WORDS, Extract, Fact, Result
+from pytest_repro.extract.numbers import number_text
 from pytest_repro.extract.paper_md import open_questions
 from pytest_repro.report.escape import md_code, md_text, utf8_text
 from pytest_repro.spec.schema import ConfigValue, PaperSpec

@@ -19,8 +19,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from pytest_repro.extract.facts import number_text
 from pytest_repro.extract.model import KIND_WORDS, Extract, Fact, Result
+from pytest_repro.extract.numbers import number_text
 from pytest_repro.report.escape import one_line
 
 #: The ``run.config`` key each kind is proposed under.

@@ -34,7 +34,8 @@ from pytest_repro.report.github import write_github as write_github
 from pytest_repro.report.model import claim_view
 from pytest_repro.results import JSON_VERSION, ClaimResult
 from pytest_repro.spec import load_spec
-from pytest_repro.spec.schema import Claim, PaperSpec
+from pytest_repro.spec.claim_nodes import Claim
+from pytest_repro.spec.schema import PaperSpec
 
 if TYPE_CHECKING:
     from pytest_repro.ledger.store import RunStore

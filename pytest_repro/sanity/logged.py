@@ -11,7 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_repro.spec.schema import PaperSpec, SanityCheck, Variant
+from pytest_repro.spec.claim_nodes import Variant
+from pytest_repro.spec.schema import PaperSpec, SanityCheck
 
 if TYPE_CHECKING:
     from pytest_repro.execution.plan import Planner, RunRequest

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_repro.spec.schema import Claim, Location, PaperSpec, Variant
+from pytest_repro.spec.claim_nodes import Claim, Variant
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import PaperSpec
 
 if TYPE_CHECKING:
     from pytest_repro.spec.loader import load_spec, load_spec_text

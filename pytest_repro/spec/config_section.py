@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_repro.spec.claim_nodes import Variant
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, join
 from pytest_repro.spec.keys import CONFIG_VALUE_KEYS
-from pytest_repro.spec.schema import ConfigValue, Variant
+from pytest_repro.spec.schema import ConfigValue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_repro.spec.fields import Checker
-from pytest_repro.spec.schema import Location
+from pytest_repro.spec.node import Location
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

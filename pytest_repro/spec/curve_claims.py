@@ -19,11 +19,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_repro.spec.claim_nodes import CurveRule, SeedPlan, Sweep, Variant
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join, suggest
 from pytest_repro.spec.keys import CURVE_CLAIM_KEYS, NOT_FOR_CURVES, SLOPE_KEYS
-from pytest_repro.spec.schema import CurveRule, SeedPlan, Sweep, Variant
 from pytest_repro.spec.sweeps_section import Grid, grid_sweep, read_grid
 from pytest_repro.vocab import EXTREMA, SLOPE_SCALES, TREND_DIRECTIONS
 

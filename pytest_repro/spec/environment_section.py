@@ -15,7 +15,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe
 from pytest_repro.spec.keys import ENVIRONMENT_KEYS
-from pytest_repro.spec.schema import EnvironmentSpec, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import EnvironmentSpec
 from pytest_repro.vocab import Deterministic
 
 

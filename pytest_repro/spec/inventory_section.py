@@ -22,13 +22,14 @@ from typing import TypeVar
 
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, suggest
+from pytest_repro.spec.inventory_nodes import Checkpoint, CodeRelease, Inventory
 from pytest_repro.spec.keys import (
     CHECKPOINT_KEYS,
     CODE_RELEASE_KEYS,
     INVENTORY_KEYS,
     SHA256_PATTERN,
 )
-from pytest_repro.spec.schema import Checkpoint, CodeRelease, Inventory, Upstream
+from pytest_repro.spec.schema import Upstream
 from pytest_repro.spec.yamlnodes import YNode
 
 T = TypeVar("T")

@@ -23,6 +23,7 @@ from pytest_repro.spec.fields import MISSING, Checker, MapReader, describe
 from pytest_repro.spec.inventory_section import build_inventory
 from pytest_repro.spec.keys import CLAIM_KEYS, PAPER_KEYS, REQUIRED_TOP_KEYS, RUN_KEYS, TOP_KEYS
 from pytest_repro.spec.paper_section import build_paper
+from pytest_repro.spec.parse_cache import TreeCache
 from pytest_repro.spec.run_section import build_run
 from pytest_repro.spec.sanity_section import build_sanity
 from pytest_repro.spec.schema import PaperSpec
@@ -37,12 +38,17 @@ __all__ = ["CLAIM_KEYS", "PAPER_KEYS", "RUN_KEYS", "TOP_KEYS", "load_spec", "loa
 
 
 def load_spec(
-    path: Path, *, display: str | None = None, metric_formats: tuple[str, ...] | None = ()
+    path: Path,
+    *,
+    display: str | None = None,
+    metric_formats: tuple[str, ...] | None = (),
+    trees: TreeCache | None = None,
 ) -> PaperSpec:
     """Read and validate ``path``. ``display`` is how the path is shown in messages;
     ``metric_formats`` are the ``run.metrics`` formats plugins add (path templates, like
     ``jsonl``); None accepts any format name, for readers of recorded runs that cannot
-    know which plugins ran them.
+    know which plugins ran them. ``trees``: where parsed YAML is kept across sessions
+    (:mod:`pytest_repro.spec.parse_cache`); the spec is validated afresh either way.
 
     Raises :class:`SpecError` listing every problem found::
 
@@ -66,7 +72,9 @@ def load_spec(
     known = _LOADED.get(key)
     if known is not None and (metric_formats is None or known[0] == metric_formats):
         return known[1]
-    spec = load_spec_text(text, path=path, display=shown, metric_formats=metric_formats)
+    spec = load_spec_text(
+        text, path=path, display=shown, metric_formats=metric_formats, trees=trees
+    )
     if len(_LOADED) >= _KEEP:
         _LOADED.pop(next(iter(_LOADED)))
     _LOADED[key] = (metric_formats, spec)
@@ -87,12 +95,14 @@ def load_spec_text(
     path: Path,
     display: str | None = None,
     metric_formats: tuple[str, ...] | None = (),
+    trees: TreeCache | None = None,
 ) -> PaperSpec:
-    """Validate YAML ``text`` as if it were the file at ``path``."""
+    """Validate YAML ``text`` as if it were the file at ``path`` (``trees``: as for
+    :func:`load_spec`)."""
     shown = display or str(path)
     ck = Checker(shown)
     try:
-        root = parse(text)
+        root = parse(text) if trees is None else trees.parse(text, path.resolve())
     except YamlSyntaxError as exc:
         raise SpecError(
             [

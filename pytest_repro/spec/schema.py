@@ -4,6 +4,11 @@ Every node is a frozen dataclass that keeps its :class:`Location`, so any later
 error (a missing metric, an environment drift, a checksum mismatch) can point at
 the line of YAML that asked for it. Nothing here does I/O; ``spec.loader`` builds
 these from a file.
+
+This module holds the whole spec (:class:`PaperSpec`) and its run, data, environment and
+provenance nodes. The claim nodes live in :mod:`pytest_repro.spec.claim_nodes` and the
+``inventory:`` nodes in :mod:`pytest_repro.spec.inventory_nodes`; every node stays
+importable from here.
 """
 
 from __future__ import annotations
@@ -14,37 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_repro.vocab import (
-    METHODS,
-    Axis,
-    Better,
-    ClaimKind,
-    DataKind,
-    Deterministic,
-    Expectation,
-    Extremum,
-    SlopeScale,
-    SpreadKind,
-    Statistic,
-    TrendDirection,
+from pytest_repro.spec.claim_nodes import (
+    At,
+    Claim,
+    CurveRule,
+    PaperValue,
+    SeedPlan,
+    Sweep,
+    Variant,
 )
-from pytest_repro.vocab import Method as IntervalMethod
-
-#: A value that survives a JSON round trip (what configs and data args hold).
-JSON = Any
+from pytest_repro.spec.inventory_nodes import Checkpoint, CodeRelease, Inventory
+from pytest_repro.spec.node import JSON, Location
+from pytest_repro.vocab import METHODS, DataKind, Deterministic
 
 INTERVAL_METHODS = METHODS
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a node was written: the file as shown to the user and a 1-based line."""
-
-    path: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,223 +197,6 @@ class SanityCheck:
     loc: Location
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class At:
-    """Where in training a claim is read.
-
-    - ``{epoch: N}`` or ``{step: N}``: the point the paper reports (``value`` is N);
-    - ``final``: the last point the run logged the metric at, written explicitly in the
-      spec and reported as such (``final`` is True, ``value`` None);
-    - ``{first: {metric: val_acc, above: 0.99}}``: the step (or epoch: the claim's
-      ``metric`` says which) at which ``first_metric`` first reaches ``threshold``
-      (``above`` False: first falls to it).
-    """
-
-    axis: Axis
-    value: int | None
-    loc: Location
-    final: bool = False
-    first_metric: str | None = None
-    threshold: float | None = None
-    above: bool = True
-
-    @property
-    def point(self) -> bool:
-        """Whether the claim reads one named epoch or step."""
-        return not self.final and self.first_metric is None
-
-    def __str__(self) -> str:
-        if self.final:
-            return "final"
-        if self.first_metric is not None:
-            side = ">=" if self.above else "<="
-            return f"first {self.axis} where {self.first_metric} {side} {self.threshold:g}"
-        return f"{self.axis} {self.value}"
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"epoch": 5}``, ``{"final": true}`` or ``{"first": {...}}`` (the JSON's ``at``)."""
-        if self.final:
-            return {"final": True}
-        if self.first_metric is not None:
-            side = "above" if self.above else "below"
-            return {"first": {"metric": self.first_metric, side: self.threshold, "axis": self.axis}}
-        return {self.axis: self.value}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaperValue:
-    """The paper's number, with its own spread when the paper reports one.
-
-    ``spread_kind`` says what ``spread`` means: a standard deviation over the
-    paper's ``seeds`` runs (``sd``), a standard error (``se``), or the half-width
-    of a 95% interval (``ci95``); ``ci_method`` how that interval was computed
-    (``t``: a Student-t interval over the runs; ``normal``: 1.96 standard errors).
-    """
-
-    value: float
-    spread: float | None = None
-    spread_kind: SpreadKind | None = None
-    seeds: int | None = None
-    ci_method: Literal["t", "normal"] = "t"
-    loc: Location
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SeedPlan:
-    """Which seeds a claim runs.
-
-    Fixed: ``seeds`` lists them. Adaptive: ``stages`` gives the cumulative seed
-    counts at which the verdict is looked at (``(3, 5, 10)``), and ``seeds`` is
-    the full list up to the last stage.
-    """
-
-    seeds: tuple[int, ...]
-    stages: tuple[int, ...] | None = None
-    loc: Location
-
-    @property
-    def adaptive(self) -> bool:
-        return self.stages is not None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Variant:
-    """A set of overrides on ``run.config``. ``name`` is set for top-level ``variants:``."""
-
-    name: str | None = None
-    overrides: Mapping[str, JSON] = field(default_factory=dict)
-    loc: Location
-
-    def describe(self) -> str:
-        if self.name:
-            return self.name
-        if not self.overrides:
-            return "defaults"
-        return ", ".join(f"{k}={v!r}" for k, v in self.overrides.items())
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sweep:
-    """The config points a claim about a curve runs, and the swept value of each.
-
-    ``points`` are ordinary variants (the claim's base overrides plus the point's axis
-    values), so their runs, cache keys and reuse are those of hand-written variants;
-    ``xs[i]`` is ``axis`` at ``points[i]``, in the order the grid was written. ``name`` is
-    the entry of ``sweeps:`` the claim names (None for an inline ``sweep:``).
-    """
-
-    axis: str
-    xs: tuple[float, ...]
-    points: tuple[Variant, ...]
-    name: str | None = None
-    loc: Location
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CurveRule:
-    """What a claim about a curve asserts (the keys beside ``sweep:``).
-
-    - ``trend``: ``direction`` (monotone, each step by more than ``margin``), or a fitted
-      ``slope`` ± ``slope_tolerance`` on ``scale`` (``base`` for ``log-x``);
-    - ``peak``: the ``extremum`` of the curve lies ``within`` a range of the swept value;
-    - ``curve``: the paper's value at each point (``paper_points``, in ``xs`` order, given
-      as a list or by ``formula``) within ``tolerances`` (one per point).
-    """
-
-    direction: TrendDirection | None = None
-    margin: float = 0.0
-    slope: float | None = None
-    slope_tolerance: float | None = None
-    scale: SlopeScale = "linear"
-    base: float = 10.0
-    extremum: Extremum | None = None
-    within: tuple[float, float] | None = None
-    paper_points: tuple[float, ...] = ()
-    tolerances: tuple[float, ...] = ()
-    #: ``tolerance: 5%`` of a curve: the share of each point's paper value.
-    tolerance_relative: float | None = None
-    formula: str | None = None
-
-    @property
-    def rule(self) -> Literal["trend", "slope", "peak", "curve"]:
-        """``trend``, ``slope``, ``peak`` or ``curve``: which decision applies."""
-        if self.slope is not None:
-            return "slope"
-        if self.direction is not None:
-            return "trend"
-        if self.extremum is not None:
-            return "peak"
-        return "curve"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Claim:
-    """One checkable statement of the paper.
-
-    Absolute: ``metric`` of ``variant`` at ``at`` equals ``paper`` within
-    ``tolerance``. Comparative: ``compare[0]`` (A) beats ``compare[1]`` (B) on
-    ``metric`` at ``at`` — by at least ``margin``, or by ``paper`` ± ``tolerance``
-    when ``paper`` is given. ``better`` says which direction of the metric is good.
-    """
-
-    id: str
-    text: str
-    source: str
-    kind: ClaimKind
-    metric: str
-    at: At
-    paper: PaperValue | None = None
-    tolerance: float | None = None
-    #: ``tolerance: 5%``: the tolerance as a share of the paper's value (0.05), which
-    #: ``tolerance`` then holds in the metric's units.
-    tolerance_relative: float | None = None
-    seeds: SeedPlan
-    variant: Variant | None = None  # absolute claims
-    compare: tuple[Variant, Variant] | None = None  # comparative claims: (A, B)
-    better: Better = "higher"
-    margin: float = 0.0
-    expect: Expectation | None = None
-    hypothesis: str | None = None
-    see: str | None = None
-    interval: IntervalMethod | None = None  # None: the session default
-    statistic: Statistic = "mean"
-    resolution: float | None = None
-    unit: str | None = None  # "fraction" (shown as %), "percent", or a free suffix
-    disagreement: float | None = None  # multiple of tolerance; None: the session default
-    #: seeds on the worse side of this value failed to train (absolute claims).
-    failed_below: float | None = None
-    #: ``mean``: the claim is about all seeds; ``successful``: about the runs that trained.
-    about: Literal["mean", "successful"] = "mean"
-    #: one run's value against the band, with the test set's binomial error.
-    deterministic: bool = False
-    test_examples: int | None = None
-    #: the recipe's seeds skew towards the worse side: skew-calibrated worse bounds.
-    skewed_seeds: bool = False
-    #: a comparative claim whose arms are read at different points: (A's, B's); None: ``at``.
-    arm_at: tuple[At, At] | None = None
-    #: claims about a curve (``trend``, ``peak``, ``curve``): the swept points and the rule.
-    sweep: Sweep | None = None
-    curve: CurveRule | None = None
-    loc: Location
-    field_locs: Mapping[str, Location] = field(default_factory=dict)
-
-    def where(self, name: str) -> Location:
-        """The location of one of this claim's fields, falling back to the claim itself."""
-        return self.field_locs.get(name, self.loc)
-
-    def at_of(self, arm: int) -> At:
-        """Where arm ``arm`` (0: A, 1: B) is read: its own ``at:``, else the claim's."""
-        return self.arm_at[arm] if self.arm_at is not None else self.at
-
-    def variants(self) -> tuple[Variant, ...]:
-        if self.sweep is not None:
-            return self.sweep.points
-        if self.compare is not None:
-            return self.compare
-        assert self.variant is not None
-        return (self.variant,)
-
-
 def placeholder_names(text: str) -> set[str]:
     """The ``{name}`` placeholders of a command argument, an env value or a path
     (none when ``text`` does not parse; the spec loader reports that)."""
@@ -460,44 +231,6 @@ class Upstream:
     def folder(self, paper_folder: Path) -> Path | None:
         """A checkout's folder (absolute, symlinks resolved); None for a package."""
         return (paper_folder / self.path).resolve() if self.path else None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CodeRelease:
-    """``inventory.code[i]``: a release of the paper's code, the authors' or another's.
-
-    ``upstream`` names the ``upstream:`` entry that runs this code, where one does.
-    """
-
-    url: str
-    commit: str | None = None
-    license: str | None = None
-    official: bool = True
-    upstream: str | None = None
-    notes: str | None = None
-    loc: Location
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Checkpoint:
-    """``inventory.checkpoints[i]``: released weights."""
-
-    name: str
-    url: str | None = None
-    sha256: str | None = None
-    notes: str | None = None
-    loc: Location
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Inventory:
-    """``inventory:``: what exists besides the paper (code, checkpoints) and what is missing."""
-
-    code: tuple[CodeRelease, ...] = ()
-    checkpoints: tuple[Checkpoint, ...] = ()
-    missing: tuple[str, ...] = ()
-    notes: str | None = None
-    loc: Location
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -558,3 +291,34 @@ class PaperSpec:
 
     def substitutions_for(self, claim_id: str) -> tuple[Substitution, ...]:
         return tuple(s for s in self.substitutions if not s.claims or claim_id in s.claims)
+
+
+__all__ = [
+    "INTERVAL_METHODS",
+    "JSON",
+    "At",
+    "Checkpoint",
+    "Claim",
+    "CodeRelease",
+    "ConfigValue",
+    "CurveRule",
+    "DataSource",
+    "EnvironmentSpec",
+    "FileRef",
+    "HFRef",
+    "Inventory",
+    "Location",
+    "MetricsSource",
+    "PaperMeta",
+    "PaperSpec",
+    "PaperValue",
+    "Resources",
+    "RunSpec",
+    "SanityCheck",
+    "SeedPlan",
+    "Substitution",
+    "Sweep",
+    "Upstream",
+    "Variant",
+    "placeholder_names",
+]

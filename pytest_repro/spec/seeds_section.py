@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pytest_repro.spec.claim_nodes import SeedPlan
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join
 from pytest_repro.spec.keys import DEFAULT_SEEDS, MAX_SEED_VALUE, MAX_SEEDS, SEED_RANGE_KEYS
-from pytest_repro.spec.schema import SeedPlan
 from pytest_repro.vocab import METHOD_MIN_SEEDS
 
 

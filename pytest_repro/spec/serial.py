@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from pytest_repro.spec.schema import DataSource, FileRef, HFRef, Location
+from pytest_repro.spec.node import Location
+from pytest_repro.spec.schema import DataSource, FileRef, HFRef
 
 
 def data_source_to_json(source: DataSource) -> dict[str, Any]:

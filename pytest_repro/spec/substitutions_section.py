@@ -5,10 +5,11 @@ Each entry may name the claims it affects; those must be claim ids of this file.
 
 from __future__ import annotations
 
+from pytest_repro.spec.claim_nodes import Claim
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, suggest
 from pytest_repro.spec.keys import SUBSTITUTION_KEYS
-from pytest_repro.spec.schema import Claim, Substitution
+from pytest_repro.spec.schema import Substitution
 from pytest_repro.spec.yamlnodes import YNode
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pytest_repro.spec.claim_nodes import PaperValue
 from pytest_repro.spec.fields import MapReader
-from pytest_repro.spec.schema import PaperValue
 
 _RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*%\s*$")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_repro.spec.claim_nodes import Variant
 from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join, named_entries, suggest
 from pytest_repro.spec.keys import VARIANT_REF_KEYS
-from pytest_repro.spec.schema import Variant
 from pytest_repro.spec.yamlnodes import YNode
 
 

@@ -17,6 +17,7 @@ AT_IMPORT = {
     "pytest_repro",
     "pytest_repro.config",
     "pytest_repro.keys",
+    "pytest_repro.options",
     "pytest_repro.plugin",
     "pytest_repro.vocab",
 }
