@@ -2,10 +2,13 @@
 
 Run::
 
-    python benchmarks/stats_robust.py [--reps N] [--seed S] [--only seeds|paper]
+    python benchmarks/stats_robust.py [--reps N] [--seed S] [--only seeds|paper|guard]
 
 Prints the share of simulated reproductions called matched (decide_absolute, row by row,
 tolerance 1, paper 0): at the band edge (false matched) and at the paper's value.
+``--only guard`` prints the skew guard's calibration from 2 to 50 seeds, vectorised
+(the same rule as decide_absolute's ``interval: auto``; ``--reps`` x 20 reproductions a
+cell).
 """
 
 from __future__ import annotations
@@ -20,9 +23,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytest_repro.stats import PaperSpread, decide_absolute
+from pytest_repro.stats.robust import widen_rows
+from pytest_repro.stats.rules import (
+    FALLBACK_FLOOR_FRACTION,
+    MATCHED,
+    Floor,
+    absolute_t,
+    classify_absolute,
+)
+from pytest_repro.stats.skew_guard import allowance, guard_rows
 
 NS = (3, 5, 10)
 SDS = (0.25, 0.5, 1.0)
+SDS_GUARD = (0.5, 1.0, 1.25)
 
 
 def draw(kind: str, mean: float, sd: float, size: tuple[int, int], rng: np.random.Generator):
@@ -58,14 +71,57 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=20240229)
     ap.add_argument(
-        "--only", choices=("seeds", "paper"), help="print one part: seed shapes or the paper table"
+        "--only",
+        choices=("seeds", "paper", "guard"),
+        help="print one part: seed shapes, the paper table or the skew guard's calibration",
     )
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
+    if a.only == "guard":
+        guard_table(a.reps * 20, rng)
+        return
     if a.only != "paper":
         seed_tables(a, rng)
     if a.only != "seeds":
         paper_table(a, rng)
+
+
+def matched_rows(x: np.ndarray, guarded: bool) -> float:
+    """Share matched (paper 0, tolerance 1, better: higher) under Student-t with the auto
+    rule's skew widening, with or without the skew guard."""
+    n = x.shape[1]
+    tb = absolute_t(x, (0.90,), floor=Floor(value=FALLBACK_FLOOR_FRACTION, source="tolerance"))
+    low, high = widen_rows(x, tb.estimate, tb.low[0], tb.high[0], "higher")
+    if guarded:
+        low, high = guard_rows(tb.estimate, low, high, x.std(axis=1, ddof=1), n, 1.0, "higher")
+    codes = classify_absolute(
+        low, high, paper=0.0, tolerance=1.0, better="higher", disagreement=3.0
+    )
+    return float(np.mean(codes == MATCHED))
+
+
+def guard_table(reps: int, rng: np.random.Generator) -> None:
+    print(f"skew guard: share matched, {reps} reproductions a cell (t: without the guard)")
+    print(
+        "| seeds | allowance (tol) | skewed edge, sd 0.5 | skewed edge, sd 1.0 "
+        "| skewed edge, sd 1.25 | normal edge, sd 0.5 | normal truth, sd 0.5: guard / t "
+        "| normal truth, sd 1.0: guard / t |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n in (2, 3, 4, 5, 7, 10, 20, 50):
+        edge = [matched_rows(draw("skewed", -1.0, sd, (reps, n), rng), True) for sd in SDS_GUARD]
+        normal_edge = matched_rows(draw("normal", -1.0, 0.5, (reps, n), rng), True)
+        truth = []
+        for sd in (0.5, 1.0):
+            x = draw("normal", 0.0, sd, (reps, n), rng)
+            truth.append(f"{matched_rows(x, True):.3f} / {matched_rows(x, False):.3f}")
+        print(
+            f"| {n} | {float(allowance(n)):.2f} | "
+            + " | ".join(f"{v:.3f}" for v in edge)
+            + f" | {normal_edge:.3f} | "
+            + " | ".join(truth)
+            + " |"
+        )
 
 
 def seed_tables(a: argparse.Namespace, rng: np.random.Generator) -> None:

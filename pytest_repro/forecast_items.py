@@ -122,6 +122,10 @@ def power_before_running(
                 values=(),
                 paper_spread=spread,
                 bounds=claim_bounds(claim.unit, p.value),
+                better=claim.better,
+                guarded=(claim.interval or runtime.cfg.interval) == "auto"
+                and not claim.skewed_seeds
+                and not claim.deterministic,
             )
             if made is not None:
                 inputs.append(made)

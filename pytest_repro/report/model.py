@@ -7,9 +7,8 @@ substitutions, runs, and what the verdict means (from :mod:`pytest_repro.vocab`)
 terminal block, the results.md claim details, the HTML panel and the summary tables are
 thin formatters over it.
 
-The strings are plain text and most carry words from the spec or a run: each formatter
-escapes them for its own output (:mod:`pytest_repro.report.escape`).
-"""
+The strings are plain text, most with words from the spec or a run: each formatter escapes
+them for its own output (:mod:`pytest_repro.report.escape`)."""
 
 from __future__ import annotations
 
@@ -407,9 +406,8 @@ def power_input(r: ClaimResult) -> PowerInput | None:
     from pytest_repro.stats.bounded import claim_bounds
     from pytest_repro.stats.power import claim_input
 
-    if r.verdict not in MEASURED or (r.kind == "comparative" and len(r.values) != r.n):
-        return None
-    if r.kind not in ("absolute", "comparative"):
+    unpaired = r.kind == "comparative" and len(r.values) != r.n
+    if r.verdict not in MEASURED or unpaired or r.kind not in ("absolute", "comparative"):
         return None
     return claim_input(
         name=f"{r.paper_id}::{r.id}",
@@ -420,6 +418,8 @@ def power_input(r: ClaimResult) -> PowerInput | None:
         values=r.values,
         paper_spread=r.paper_spread,
         bounds=claim_bounds(r.unit, r.paper),
+        better=r.better,
+        guarded="skew guard" in (r.method or ""),
     )
 
 

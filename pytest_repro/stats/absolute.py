@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from pytest_repro.errors import StatsError
 from pytest_repro.stats import bootstrap as boot
+from pytest_repro.stats import skew_guard
 from pytest_repro.stats.bounded import check_bounds, clip_to_bounds
 from pytest_repro.stats.checks import (
     check_choice,
@@ -120,7 +121,7 @@ def decide_absolute(
 
     >>> v = decide_absolute([0.981, 0.984, 0.979], paper=0.982, tolerance=0.01)
     >>> v.outcome, v.method, v.n
-    ('matched', 'student-t', 3)
+    ('matched', 'student-t (skew guard)', 3)
     """
     x = finite_values(values, seeds=seeds)
     check_finite(paper, "paper")
@@ -205,6 +206,15 @@ def decide_absolute(
         computed = skew_calibrated(computed, n, levels, better)
     elif chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
         computed = widen_worse_side(computed, x, better, why_robust)
+    guarded = (
+        (chosen == "t" and method == "auto" and not skewed_seeds and not deterministic)
+        and not one
+        and n > 1
+    )
+    if guarded:
+        computed = skew_guard.guard(
+            computed, float(np.std(x, ddof=1)), n, tolerance, better, levels
+        )
 
     computed, clip_notes = clip_to_bounds(computed, lo_bound, hi_bound)
     notes.extend(clip_notes)
@@ -225,6 +235,10 @@ def decide_absolute(
         better=better,
         disagreement=disagreement,
         bounds=(lo_bound, hi_bound),
+        guarded=guarded,
+        level=levels[0],
+        n=n,
+        sd=float(np.std(x, ddof=1)) if n > 1 else 0.0,
     )
     if needed is not None:
         # An interval widened on one side is extrapolated as if widened on both, which can
@@ -407,12 +421,22 @@ def _seeds_needed_absolute(
     better: Better,
     disagreement: float,
     bounds: tuple[float, float],
+    guarded: bool = False,
+    level: float = 0.90,
+    n: int = 2,
+    sd: float = 0.0,
 ) -> int | None:
     if c.needed_ns is None or c.needed_hw is None:
         return None
+    low_hw = high_hw = c.needed_hw
+    if guarded:
+        wide = skew_guard.needed_halfwidths(c.needed_ns, c.needed_hw, sd, tolerance, level, n)
+        guard_low, guard_high = skew_guard.sides(better)
+        low_hw = wide if guard_low else low_hw
+        high_hw = wide if guard_high else high_hw
     codes = classify_absolute(
-        np.maximum(c.estimate - c.needed_hw, bounds[0]),
-        np.minimum(c.estimate + c.needed_hw, bounds[1]),
+        np.maximum(c.estimate - low_hw, bounds[0]),
+        np.minimum(c.estimate + high_hw, bounds[1]),
         paper=paper,
         tolerance=tolerance,
         better=better,

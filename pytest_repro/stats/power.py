@@ -10,8 +10,9 @@ an expectation over ``s`` alone (``(n - 1) s² / sigma²`` is chi-square). It is
 quadrature on :data:`QUADRATURE_POINTS` equally likely quantiles of ``s``, so it is
 deterministic. ``h(s)`` is the verdict's own half-width: the 90% Student-t one (with the
 paper's spread, the two-sample one of :mod:`pytest_repro.stats.twosample`, the paper's
-value being a mean over its runs), with the spread floor (``tolerance / 10``); or the
-anytime-valid sequence of :mod:`pytest_repro.stats.anytime`.
+value being a mean over its runs), with the spread floor (``tolerance / 10``) and, for
+``interval: auto``, the worse end held by the skew guard (:mod:`.skew_guard`, a function of
+``s`` alone too); or the anytime-valid sequence of :mod:`pytest_repro.stats.anytime`.
 Where the band reaches a bound of the metric, only the other side is tested, as in the
 verdict. A comparative claim with the paper's improvement ``Δ > 0`` also needs the
 interval to clear 0.
@@ -33,6 +34,7 @@ from pytest_repro.stats.anytime import halfwidth_factor
 from pytest_repro.stats.intervals import paper_sd, t_quantile
 from pytest_repro.stats.model import PaperSpread
 from pytest_repro.stats.rules import FALLBACK_FLOOR_FRACTION
+from pytest_repro.stats.skew_guard import sides, worse_halfwidths
 from pytest_repro.stats.twosample import two_sample_se_df
 
 FloatArray = NDArray[np.float64]
@@ -68,6 +70,10 @@ class PowerInput:
     paper_m: int | None = None
     bounds: tuple[float, float] | None = None
     positive: bool = False
+    #: which side is worse (``higher``: low values are worse), for the skew guard.
+    better: Literal["higher", "lower", "none"] = "higher"
+    #: the verdict's ``interval: auto`` rule holds the worse end with the skew guard.
+    guarded: bool = False
 
 
 def paper_sd_of(spread: Mapping[str, Any] | None) -> tuple[float, int] | None:
@@ -92,10 +98,13 @@ def claim_input(
     values: Sequence[float],
     paper_spread: Mapping[str, Any] | None = None,
     bounds: tuple[float, float] | None = None,
+    better: str = "higher",
+    guarded: bool = False,
 ) -> PowerInput | None:
     """A claim's :class:`PowerInput`: the observed sd from 2 seeds (``values``: per seed,
     or per-seed improvements), else the paper's; None without a paper value and tolerance.
-    Before anything ran, pass ``values=()`` and the planned ``n``."""
+    Before anything ran, pass ``values=()`` and the planned ``n``. ``guarded``: an absolute
+    claim decided by ``interval: auto``, whose worse end the skew guard holds."""
     if paper is None or tolerance is None:
         return None
     spread = paper_sd_of(paper_spread) if kind == "absolute" else None
@@ -116,6 +125,8 @@ def claim_input(
         paper_m=spread[1] if spread else None,
         bounds=bounds,
         positive=kind == "comparative" and paper > 0,
+        better="lower" if better == "lower" else "none" if better == "none" else "higher",
+        guarded=guarded and kind == "absolute",
     )
 
 
@@ -169,8 +180,14 @@ def match_probability(c: PowerInput, n: int | None = None, *, rule: Rule = "fixe
 def _match_probability(c: PowerInput, n: int, rule: Rule) -> float:
     assert c.sd is not None
     h = _halfwidths(c, n, rule)
-    lo = c.paper - c.tolerance + h
-    hi = c.paper + c.tolerance - h
+    h_low = h_high = h
+    if c.guarded and rule == "fixed" and n >= 2 and c.sd is not None:
+        wide = worse_halfwidths(h, _sd_quantiles(c.sd, n), n, c.tolerance, DECIDE_LEVEL)
+        guard_low, guard_high = sides(c.better)
+        h_low = wide if guard_low else h
+        h_high = wide if guard_high else h
+    lo = c.paper - c.tolerance + h_low
+    hi = c.paper + c.tolerance - h_high
     if c.bounds is not None and c.paper - c.tolerance <= c.bounds[0]:
         lo = np.full(h.shape, -math.inf)
     if c.bounds is not None and c.paper + c.tolerance >= c.bounds[1]:

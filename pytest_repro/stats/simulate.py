@@ -29,9 +29,11 @@ from pytest_repro.stats.rules import (
     absolute_t,
     classify_absolute,
 )
+from pytest_repro.stats.skew_guard import guard_rows
+from pytest_repro.stats.skewed import SIGMA as SKEW_SIGMA
 
 FloatArray = NDArray[np.float64]
-Distribution = Literal["normal", "accuracy", "lognormal"]
+Distribution = Literal["normal", "accuracy", "lognormal", "skewed"]
 CoverageMethod = Literal["t", "z", "percentile", "bca", "bootstrap-t"]
 
 #: Rows per block when bootstrapping many reproductions (bounds memory).
@@ -50,10 +52,17 @@ def draw(
 
     ``normal``; ``accuracy``: a Beta distribution with that mean and sd (bounded by 1,
     mildly left-skewed near 0.97); ``lognormal``: a strongly right-skewed distribution
-    (skewness 6.2) shifted and scaled to that mean and sd.
+    (skewness 6.2) shifted and scaled to that mean and sd; ``skewed``: seeds that now and
+    then train worse, a lognormal mirrored onto the lower side (skewness -3, the shape of
+    :mod:`.skewed`).
     """
     if dist == "normal":
         return rng.normal(mean, sd, size)
+    if dist == "skewed":
+        s = SKEW_SIGMA
+        raw = rng.lognormal(0.0, s, size)
+        mu, var = math.exp(s * s / 2), (math.exp(s * s) - 1) * math.exp(s * s)
+        return np.asarray(mean - sd * (raw - mu) / math.sqrt(var), dtype=np.float64)
     if dist == "accuracy":
         k = mean * (1.0 - mean) / sd**2 - 1.0
         return rng.beta(mean * k, (1.0 - mean) * k, size)
@@ -172,6 +181,9 @@ def _codes(
     floor = Floor(value=FALLBACK_FLOOR_FRACTION * tolerance, source="tolerance")
     tb = absolute_t(x, (level,), spread_sd=spread_sd, spread_m=paper_m, floor=floor)
     low, high = widen_rows(x, tb.estimate, tb.low[0], tb.high[0], better)
+    if x.shape[1] > 1:  # the skew guard (one seed has no spread to stretch)
+        sd = x.std(axis=1, ddof=1)
+        low, high = guard_rows(tb.estimate, low, high, sd, x.shape[1], tolerance, better, level)
     return classify_absolute(
         low,
         high,
@@ -218,9 +230,15 @@ def sequential_codes(
     rng: np.random.Generator,
     better: Better = "higher",
     disagreement: float = 3.0,
+    dist: Distribution = "normal",
+    values: FloatArray | None = None,
 ) -> tuple[CodeArray, NDArray[np.int64]]:
-    """Outcomes and seeds used under adaptive seeding with ``schedule``."""
-    x = rng.normal(true_mean, sd, (reps, schedule.stages[-1]))
+    """Outcomes and seeds used under adaptive seeding with ``schedule``: seeds drawn from
+    ``dist``, or the rows of ``values`` (``reps`` rows of the last stage's seeds)."""
+    if values is None:
+        x = draw(dist, mean=true_mean, sd=sd, size=(reps, schedule.stages[-1]), rng=rng)
+    else:
+        x = np.asarray(values, dtype=np.float64)
     looks = list(zip(schedule.stages, schedule.levels, strict=True))
     return _stop_at_first_decided(x, looks, paper, tolerance, better, disagreement)
 
@@ -322,6 +340,9 @@ def bounded_codes(
     floor = Floor(value=FALLBACK_FLOOR_FRACTION * tolerance, source="tolerance")
     tb = absolute_t(x, (level,), floor=floor)
     low, high = tb.low[0], tb.high[0]
+    if n > 1:
+        spread = x.std(axis=1, ddof=1)
+        low, high = guard_rows(tb.estimate, low, high, spread, n, tolerance, "higher", level)
     if bounds is not None:
         low, high = np.maximum(low, bounds[0]), np.minimum(high, bounds[1])
     return classify_absolute(

@@ -97,7 +97,7 @@ def test_junit_xml_carries_paper_line_verdict_and_numbers_as_properties(
     assert a["repro.line"] == "papers/p1/paper.yaml:13"
     assert b["repro.line"] == "papers/p1/paper.yaml:21"
     assert (a["repro.verdict"], b["repro.verdict"]) == ("matched", "gap")
-    assert a["repro.method"] == "student-t"
+    assert a["repro.method"] == "student-t (skew guard)"
     assert a["repro.n"] == "3"
     assert float(a["repro.estimate"]) == pytest.approx(0.9)
     assert float(b["repro.delta"]) == pytest.approx(-0.02)

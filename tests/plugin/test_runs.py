@@ -214,7 +214,7 @@ def test_the_json_report_follows_the_contract(
     assert acc["confidence"] == 0.9
     assert acc["verdict"] == "matched"
     assert acc["label"] == "[matched within 1.0 pp]"
-    assert acc["method"] == "student-t"
+    assert acc["method"] == "student-t (skew guard)"
     assert len(acc["runs"]) == 3
     assert gap["verdict"] == "gap"
     assert gap["hypothesis"] == "harder data"
@@ -229,7 +229,7 @@ def test_results_md_is_written_next_to_the_paper(
     )
     pytester.runpytest(*FAST)
     text = (folder / "results.md").read_text()
-    row = "| [acc](#acc) | Table 1 | acc @ epoch 5 | 90.0% | 90.0% 90% CI [89.8%, 90.2%] | 0.0 pp | 3 |"
+    row = "| [acc](#acc) | Table 1 | acc @ epoch 5 | 90.0% | 90.0% 90% CI [89.5%, 90.2%] | 0.0 pp | 3 |"
     assert f"{row} [matched within 1.0 pp] |" in text
     assert "- **gap** — gap of 2.0 pp: harder data" in text
     assert "## Appendix: evidence" in text
@@ -254,7 +254,7 @@ def test_junitxml_carries_the_verdict_as_properties(
     pytester.runpytest("--junitxml=junit.xml", *FAST)
     xml = (pytester.path / "junit.xml").read_text()
     assert '<property name="repro.verdict" value="matched"' in xml
-    assert '<property name="repro.method" value="student-t"' in xml
+    assert '<property name="repro.method" value="student-t (skew guard)"' in xml
 
 
 def test_smoke_mode_runs_one_seed_with_a_tiny_budget_and_writes_no_results(
@@ -372,4 +372,4 @@ def test_under_github_actions_failures_are_annotated_and_the_summary_gets_a_tabl
     )  # the matched claim
     text = summary.read_text()
     assert "## Reproduction verdicts" in text
-    assert "| `p1::acc` | 90.0% | 90.0% 90% CI [89.8%, 90.2%] | [matched within 1.0 pp] |" in text
+    assert "| `p1::acc` | 90.0% | 90.0% 90% CI [89.5%, 90.2%] | [matched within 1.0 pp] |" in text

@@ -10,7 +10,7 @@ from pytest_repro.stats.power import PowerInput, match_probability, power_lines,
 
 
 def test_the_power_of_one_claim_matches_the_simulated_matched_rate() -> None:
-    c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=3, sd=0.5)
+    c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=3, sd=0.5, guarded=True)
     rng = np.random.default_rng(1)
     sims = rng.normal(0.0, 0.5, (1500, 3))
     rate = np.mean(

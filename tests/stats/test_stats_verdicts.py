@@ -78,7 +78,7 @@ def test_disagreement_is_beyond_the_given_multiple_of_the_tolerance() -> None:
 
 def test_verdict_fields_describe_the_decision() -> None:
     values = [0.901, 0.899, 0.903, 0.897, 0.900]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL)
+    v = decide_absolute(values, paper=PAPER, tolerance=TOL, method="t")
     mean, low, high = student_t([values], 0.90)
     _, low95, high95 = student_t([values], 0.95)
     assert v.estimate == pytest.approx(float(mean[0]))
@@ -159,7 +159,9 @@ def test_the_papers_spread_is_converted_to_its_sd(kind: str, value: float, expec
 def test_three_seeds_pool_with_the_paper_sd() -> None:
     spread = PaperSpread(value=0.003, kind="sd", seeds=5)
     values = [0.900, 0.901, 0.899]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False)
+    v = decide_absolute(
+        values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False, method="t"
+    )
     assert v.method == "pooled student-t (paper sd, m=5, df=6)"
     pooled = math.sqrt((2 * np.var(values, ddof=1) + 4 * 0.003**2) / 6)
     half = (v.interval.high - v.interval.low) / 2
@@ -170,7 +172,9 @@ def test_three_seeds_pool_with_the_paper_sd() -> None:
 def test_pooling_never_makes_noisy_seeds_look_as_precise_as_the_paper() -> None:
     spread = PaperSpread(value=0.0005, kind="sd", seeds=5)
     values = [0.895, 0.905, 0.900]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False)
+    v = decide_absolute(
+        values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False, method="t"
+    )
     own = float(np.std(values, ddof=1))
     half = (v.interval.high - v.interval.low) / 2
     assert half == pytest.approx(sps.t.ppf(0.95, 6) * own / math.sqrt(3))
@@ -184,7 +188,7 @@ def test_five_seeds_use_only_their_own_spread() -> None:
         values, paper=PAPER, tolerance=TOL, paper_spread=spread, paper_sample=False
     )
     without = decide_absolute(values, paper=PAPER, tolerance=TOL)
-    assert with_spread.method == "student-t"
+    assert with_spread.method == "student-t (skew guard)"
     assert with_spread.interval == without.interval
 
 
@@ -222,7 +226,7 @@ def test_the_single_value_is_spread_by_the_metrics_resolution_when_given() -> No
 
 def test_a_known_resolution_floors_any_smaller_spread() -> None:
     values = [0.9, 0.9, 0.9001]
-    v = decide_absolute(values, paper=PAPER, tolerance=TOL, resolution=0.001)
+    v = decide_absolute(values, paper=PAPER, tolerance=TOL, resolution=0.001, method="t")
     half = (v.interval.high - v.interval.low) / 2
     assert half == pytest.approx(sps.t.ppf(0.95, 2) * 0.001 / math.sqrt(3))
 
@@ -282,14 +286,18 @@ def test_skewed_values_get_a_note_from_five_seeds() -> None:
     v = decide_absolute(values, paper=PAPER, tolerance=0.05)
     assert any(n.startswith("skew") for n in v.notes)
     few = decide_absolute(values[-4:], paper=PAPER, tolerance=0.05)
-    assert not any(n.startswith("skew") for n in few.notes)
+    assert not any(n.startswith("skew") for n in few.notes)  # the note, not the guard
+    assert any(n.startswith("unseen bad seeds (skew guard)") for n in few.notes)
 
 
 # --- methods --------------------------------------------------------------------------------
 
 
 def test_auto_uses_student_t_for_the_mean() -> None:
-    assert decide_absolute(tight(0.9), paper=PAPER, tolerance=TOL).method == "student-t"
+    assert (
+        decide_absolute(tight(0.9), paper=PAPER, tolerance=TOL).method == "student-t (skew guard)"
+    )
+    assert decide_absolute(tight(0.9), paper=PAPER, tolerance=TOL, method="t").method == "student-t"
 
 
 def test_auto_uses_bca_for_a_median_over_20_seeds() -> None:
