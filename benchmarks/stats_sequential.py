@@ -128,7 +128,7 @@ def table_power(reps: int, seed: int, claims: int = 10) -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     for n in (3, 5, 10):
         for sd in (0.25, 0.5):
-            c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=n, sd=sd)
+            c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=n, sd=sd, guarded=True)
             one = match_probability(c)
             assert one is not None
             joint = one**claims

@@ -23,7 +23,7 @@ def test_the_power_of_one_claim_matches_the_simulated_matched_rate() -> None:
 
 @pytest.mark.slow
 def test_the_joint_power_of_a_ten_claim_paper_matches_the_simulated_pass_all_rate() -> None:
-    c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=5, sd=0.5)
+    c = PowerInput(name="c", paper=0.0, tolerance=1.0, n=5, sd=0.5, guarded=True)
     p = match_probability(c)
     assert p is not None
     joint = p**10
