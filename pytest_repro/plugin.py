@@ -9,6 +9,7 @@ controller only, the :class:`~pytest_repro.reporter.ReproReporter`.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -103,6 +104,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if runtime is not None:
         runtime.close()
         del config.stash[RUNTIME_KEY]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A paper's ``figures/`` folder, which the reports write beside the spec, holds only
+    pictures: pytest does not walk it file by file (a folder there with Python files in it
+    is collected as usual)."""
+    if collection_path.name != "figures":
+        return None
+    cfg = config.stash.get(CONFIG_KEY, None)
+    if cfg is None or not any((collection_path.parent / name).is_file() for name in cfg.files):
+        return None
+    try:
+        with os.scandir(collection_path) as entries:
+            if any(e.name.endswith(".py") or e.is_dir() for e in entries):
+                return None
+    except OSError:
+        return None
+    return True
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> PaperFile | None:

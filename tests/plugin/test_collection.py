@@ -205,3 +205,27 @@ def test_a_skipped_claim_is_summarised_at_its_yaml_line_not_inside_the_plugin(
     )
     result.stdout.fnmatch_lines([f"*[[]1[]] papers/p1/paper.yaml:{line}: needs 1 GPU(s)*"])
     result.stdout.no_fnmatch_line("*pytest_repro*collect.py*")
+
+
+def test_a_papers_figures_folder_is_not_walked_unless_it_holds_python(
+    pytester: pytest.Pytester, make_paper: MakePaper
+) -> None:
+    folder = make_paper(claims=claim("first"))
+    figures = folder / "figures"
+    figures.mkdir()
+    (figures / "first.svg").write_text("<svg/>")
+    seen = pytester.inline_genitems("-p", "no:cacheprovider")[0]
+    assert [item.nodeid for item in seen] == ["papers/p1/paper.yaml::first"]
+    visited: list[str] = []
+
+    class Spy:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_collect_file(self, file_path: object) -> None:
+            visited.append(str(file_path))
+
+    pytester.inline_run("--co", "-p", "no:cacheprovider", plugins=[Spy()])
+    assert visited
+    assert not [p for p in visited if p.endswith(".svg")]  # the pictures are not even looked at
+    pytester.makepyfile(**{"papers/p1/figures/test_own": "def test_mine():\n    pass\n"})
+    result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["papers/p1/figures/test_own.py::test_mine"])
