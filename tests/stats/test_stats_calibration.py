@@ -237,7 +237,7 @@ def test_adaptive_rates_with_200k_replications() -> None:
         reps=reps,
         rng=np.random.default_rng(8400),
     )
-    assert float(used.mean()) == pytest.approx(4.5, abs=0.05)
+    assert float(used.mean()) == pytest.approx(4.61, abs=0.05)  # 4.51 without the skew guard
     for sd in (0.05, 0.1, 0.25, 0.5, 1.0):
         codes, _ = sequential_codes(
             true_mean=1.0,
