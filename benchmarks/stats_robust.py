@@ -31,6 +31,7 @@ from pytest_repro.stats.rules import (
     absolute_t,
     classify_absolute,
 )
+from pytest_repro.stats.simulate import draw as simulated
 from pytest_repro.stats.skew_guard import allowance, guard_rows
 
 NS = (3, 5, 10)
@@ -44,10 +45,7 @@ def draw(kind: str, mean: float, sd: float, size: tuple[int, int], rng: np.rando
     if kind == "t3":
         return mean + sd * rng.standard_t(3, size) / math.sqrt(3)
     if kind == "skewed":  # mirrored lognormal, skewness about -3, long tail on the bad side
-        s = 0.715
-        raw = rng.lognormal(0.0, s, size)
-        mu, var = math.exp(s * s / 2), (math.exp(s * s) - 1) * math.exp(s * s)
-        return mean - sd * (raw - mu) / math.sqrt(var)
+        return simulated(kind, mean=mean, sd=sd, size=size, rng=rng)
     raise ValueError(kind)
 
 

@@ -82,6 +82,7 @@ def power_before_running(
     from pytest_repro.spec import load_spec
     from pytest_repro.stats.bounded import claim_bounds
     from pytest_repro.stats.power import claim_input, power_lines
+    from pytest_repro.stats.skew_guard import applies
 
     try:
         formats = runtime.metric_formats()
@@ -123,9 +124,12 @@ def power_before_running(
                 paper_spread=spread,
                 bounds=claim_bounds(claim.unit, p.value),
                 better=claim.better,
-                guarded=(claim.interval or runtime.cfg.interval) == "auto"
-                and not claim.skewed_seeds
-                and not claim.deterministic,
+                guarded=applies(
+                    claim.interval or runtime.cfg.interval,
+                    statistic=claim.statistic,
+                    skewed_seeds=claim.skewed_seeds,
+                    deterministic=claim.deterministic,
+                ),
             )
             if made is not None:
                 inputs.append(made)

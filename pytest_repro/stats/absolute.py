@@ -206,15 +206,16 @@ def decide_absolute(
         computed = skew_calibrated(computed, n, levels, better)
     elif chosen == "t" and method == "auto" and why_robust and not deterministic and n > 1:
         computed = widen_worse_side(computed, x, better, why_robust)
+    sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
     guarded = (
-        (chosen == "t" and method == "auto" and not skewed_seeds and not deterministic)
+        n > 1
         and not one
-        and n > 1
+        and skew_guard.applies(
+            method, statistic=statistic, skewed_seeds=skewed_seeds, deterministic=deterministic
+        )
     )
     if guarded:
-        computed = skew_guard.guard(
-            computed, float(np.std(x, ddof=1)), n, tolerance, better, levels
-        )
+        computed = skew_guard.guard(computed, sd, n, tolerance, better, levels)
 
     computed, clip_notes = clip_to_bounds(computed, lo_bound, hi_bound)
     notes.extend(clip_notes)
@@ -238,7 +239,7 @@ def decide_absolute(
         guarded=guarded,
         level=levels[0],
         n=n,
-        sd=float(np.std(x, ddof=1)) if n > 1 else 0.0,
+        sd=sd,
     )
     if needed is not None:
         # An interval widened on one side is extrapolated as if widened on both, which can
@@ -431,9 +432,7 @@ def _seeds_needed_absolute(
     low_hw = high_hw = c.needed_hw
     if guarded:
         wide = skew_guard.needed_halfwidths(c.needed_ns, c.needed_hw, sd, tolerance, level, n)
-        guard_low, guard_high = skew_guard.sides(better)
-        low_hw = wide if guard_low else low_hw
-        high_hw = wide if guard_high else high_hw
+        low_hw, high_hw = skew_guard.by_side(c.needed_hw, wide, better)
     codes = classify_absolute(
         np.maximum(c.estimate - low_hw, bounds[0]),
         np.minimum(c.estimate + high_hw, bounds[1]),

@@ -34,7 +34,7 @@ from pytest_repro.stats.anytime import halfwidth_factor
 from pytest_repro.stats.intervals import paper_sd, t_quantile
 from pytest_repro.stats.model import PaperSpread
 from pytest_repro.stats.rules import FALLBACK_FLOOR_FRACTION
-from pytest_repro.stats.skew_guard import sides, worse_halfwidths
+from pytest_repro.stats.skew_guard import by_side, worse_halfwidths
 from pytest_repro.stats.twosample import two_sample_se_df
 
 FloatArray = NDArray[np.float64]
@@ -181,11 +181,9 @@ def _match_probability(c: PowerInput, n: int, rule: Rule) -> float:
     assert c.sd is not None
     h = _halfwidths(c, n, rule)
     h_low = h_high = h
-    if c.guarded and rule == "fixed" and n >= 2 and c.sd is not None:
+    if c.guarded and rule == "fixed" and n >= 2:
         wide = worse_halfwidths(h, _sd_quantiles(c.sd, n), n, c.tolerance, DECIDE_LEVEL)
-        guard_low, guard_high = sides(c.better)
-        h_low = wide if guard_low else h
-        h_high = wide if guard_high else h
+        h_low, h_high = by_side(h, wide, c.better)
     lo = c.paper - c.tolerance + h_low
     hi = c.paper + c.tolerance - h_high
     if c.bounds is not None and c.paper - c.tolerance <= c.bounds[0]:

@@ -69,6 +69,19 @@ def sides(better: Better) -> tuple[bool, bool]:
     return True, True
 
 
+def applies(interval: str, *, statistic: str, skewed_seeds: bool, deterministic: bool) -> bool:
+    """Whether an absolute claim's verdict is held by the guard: ``interval: auto`` on the
+    mean (a Student-t interval), unless the claim declares ``skewed_seeds`` or
+    ``deterministic``."""
+    return interval == "auto" and statistic == "mean" and not skewed_seeds and not deterministic
+
+
+def by_side(hw: FloatArray, wide: FloatArray, better: Better) -> tuple[FloatArray, FloatArray]:
+    """The (low, high) half-widths: ``wide`` on the ends the guard holds, ``hw`` elsewhere."""
+    guard_low, guard_high = sides(better)
+    return (wide if guard_low else hw), (wide if guard_high else hw)
+
+
 def stretch(n: int, level: float) -> float:
     """The skew-calibrated critical value that sets the worse end before the cap, at the
     two-sided ``level``: calibrated on :data:`TAIL` of the interval's one-sided tail."""
@@ -103,7 +116,7 @@ def guard_rows(
     n: int,
     tolerance: float,
     better: Better,
-    level: float = 0.90,
+    level: float = DECIDE_LEVEL,
 ) -> tuple[FloatArray, FloatArray]:
     """:func:`guard` on rows of intervals at ``level`` (for simulations); ``sd``: each
     row's seed sd."""
@@ -129,22 +142,18 @@ def guard(
     the decide and the shown level (:func:`worse_halfwidths`; ``sd``: the seeds' sd).
     Unchanged where the interval is already that wide; the method says ``(skew guard)``
     either way."""
-    guard_low, guard_high = sides(better)
-    est = c.estimate
+    est = np.asarray(c.estimate, dtype=float)
 
     def hold(bounds: tuple[float, float], level: float) -> tuple[float, float]:
-        lo, hi = bounds
-        if guard_low:
-            lo = est - float(worse_halfwidths(np.asarray(est - lo), sd, n, tolerance, level))
-        if guard_high:
-            hi = est + float(worse_halfwidths(np.asarray(hi - est), sd, n, tolerance, level))
-        return lo, hi
+        lo, hi = (np.asarray(b, dtype=float) for b in bounds)
+        lo, hi = guard_rows(est, lo, hi, np.asarray(sd, dtype=float), n, tolerance, better, level)
+        return float(lo), float(hi)
 
     decide, show = hold(c.decide, levels[0]), hold(c.show, levels[1])
     method = f"{c.method} (skew guard)"
     if decide == c.decide and show == c.show:
         return dataclasses.replace(c, method=method)  # the rule applied; the t interval held
-    side = "both ends" if guard_low and guard_high else "the worse end"
+    side = "both ends" if all(sides(better)) else "the worse end"
     cap = float(allowance(n, levels[0]))
     note = (
         f"unseen bad seeds (skew guard): {n} seeds easily miss a rare bad one, so {side} of "
@@ -171,6 +180,8 @@ __all__ = [
     "SCALE",
     "TAIL",
     "allowance",
+    "applies",
+    "by_side",
     "guard",
     "guard_rows",
     "needed_halfwidths",

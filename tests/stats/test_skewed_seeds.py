@@ -8,16 +8,13 @@ import numpy as np
 import pytest
 
 from pytest_repro.stats import decide_absolute
-from pytest_repro.stats.skewed import SIGMA, critical_value
+from pytest_repro.stats.simulate import draw
+from pytest_repro.stats.skewed import SIMULATED_UP_TO, _studentized, critical_value
 
 
 def mirrored_lognormal(mean: float, sd: float, size: tuple[int, int], seed: int) -> np.ndarray:
     """Skewness about -3: the long tail lies on the worse (lower) side."""
-    rng = np.random.default_rng(seed)
-    raw = rng.lognormal(0.0, SIGMA, size)
-    mu = math.exp(SIGMA**2 / 2)
-    var = (math.exp(SIGMA**2) - 1) * math.exp(SIGMA**2)
-    return mean - sd * (raw - mu) / math.sqrt(var)
+    return draw("skewed", mean=mean, sd=sd, size=size, rng=np.random.default_rng(seed))
 
 
 def matched(x: np.ndarray, **kwargs: object) -> float:
@@ -57,3 +54,13 @@ def test_only_the_worse_end_moves_and_the_method_says_so() -> None:
     lower = decide_absolute(x, paper=0.905, tolerance=0.02, better="lower", skewed_seeds=True)
     assert lower.interval.low == pytest.approx(plain.interval.low)
     assert lower.interval.high > plain.interval.high
+
+
+@pytest.mark.parametrize("n", [50, 100])
+def test_beyond_the_simulated_counts_the_critical_value_stays_close_above_a_simulation(
+    n: int,
+) -> None:
+    assert n > SIMULATED_UP_TO
+    simulated = float(np.quantile(_studentized(n), 0.95))
+    extrapolated = critical_value(n, 0.95)
+    assert simulated <= extrapolated <= simulated * 1.02
