@@ -14,10 +14,11 @@ from pathlib import Path
 
 
 def walk(
-    folder: Path, *, keep_dir: Callable[[str], bool], keep_file: Callable[[Path, str], bool]
+    folder: Path, *, keep_dir: Callable[[str], bool], keep_file: Callable[[str, str], bool]
 ) -> list[Path]:
-    """The files under ``folder`` that ``keep_file(path, relative posix path)`` keeps, in
-    folders ``keep_dir(name)`` keeps."""
+    """The files under ``folder`` that ``keep_file(name, relative posix path)`` keeps, in
+    folders ``keep_dir(name)`` keeps (a path is made only for a file that is kept: a folder
+    of a thousand generated files costs a thousand string checks)."""
     out = []
     seen: set[str] = set()
     for root, dirs, files in os.walk(folder, followlinks=True):
@@ -27,10 +28,12 @@ def walk(
             continue
         seen.add(real)
         dirs[:] = [d for d in dirs if keep_dir(d)]
+        base = Path(root)
+        prefix = base.relative_to(folder).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
         for name in files:
-            path = Path(root) / name
-            if keep_file(path, path.relative_to(folder).as_posix()):
-                out.append(path)
+            if keep_file(name, prefix + name):
+                out.append(base / name)
     return out
 
 

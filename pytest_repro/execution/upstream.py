@@ -102,7 +102,7 @@ def tree_sha256(folder: Path) -> str:
     files = treehash.walk(
         folder,
         keep_dir=lambda d: d not in _SKIP_DIRS,
-        keep_file=lambda path, _rel: not path.name.endswith(_SKIP_SUFFIXES),
+        keep_file=lambda name, _rel: not name.endswith(_SKIP_SUFFIXES),
     )
     return treehash.sha256_files(folder, files)
 

@@ -4,7 +4,8 @@ A run in progress is stored with its owner: host name, process id and the proces
 own start time. The start time tells a live owner from an unrelated process that was
 later given the same pid (common in containers, where every session gets pid 7).
 Processes are inspected through psutil, which the ledger may use: it runs only in the
-pytest process, never in workers.
+pytest process, never in workers, and is imported when a process is first asked about (a
+session that reuses every run never is).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import socket
 from dataclasses import dataclass
 from typing import Final
 
-import psutil
-
 #: Process start times read twice may differ by this much (boot time is whole seconds).
 START_TIME_TOLERANCE: Final = 2.0
 
-#: States of a process that has exited but whose pid is not yet free.
-_EXITED: Final = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD})
+#: States of a process that has exited but whose pid is not yet free (psutil's names).
+_EXITED: Final = frozenset({"zombie", "dead"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +42,8 @@ def process_start_time(pid: int) -> float | None:
     (no such process, or the platform does not tell)."""
     if pid <= 0:
         return None
+    import psutil
+
     try:
         return psutil.Process(pid).create_time()
     except (psutil.Error, OSError):
@@ -56,6 +57,8 @@ def pid_alive(pid: int, started_at: float | None = None) -> bool:
     (access denied), the answer is True: a run is never marked interrupted while its
     owner may live.
     """
+    import psutil
+
     if pid <= 0 or not psutil.pid_exists(pid):
         return False
     try:

@@ -203,9 +203,6 @@ def _write_paper(
     verdicts: VerdictCache | None = None,
 ) -> str | None:
     """Write one paper's results.md to ``target``; returns, when it was left alone, why."""
-    from pytest_repro import __version__
-    from pytest_repro.report import markdown
-
     try:
         spec = load_spec(cfg.rootdir / path, display=path, metric_formats=None)
     except (ReproError, OSError) as exc:
@@ -231,6 +228,9 @@ def _write_paper(
         key = verdicts.report_key(spec, claims, records, settings=settings)
         if key is not None and verdicts.report_current(target, key):
             return None  # rendered from these very inputs, and the files are as written
+    from pytest_repro import __version__
+    from pytest_repro.report import markdown
+
     text = markdown.render(
         spec, claims, records, version=__version__, settings=settings, figures=True
     )
