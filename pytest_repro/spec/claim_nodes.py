@@ -226,11 +226,14 @@ class Claim:
     sweep: Sweep | None = None
     curve: CurveRule | None = None
     loc: Location
-    field_locs: Mapping[str, Location] = field(default_factory=dict)
+    #: the line each field was written on (a location is made when one is asked for: a
+    #: paper of a thousand claims keeps a thousand small mappings, not ten thousand objects).
+    field_lines: Mapping[str, int] = field(default_factory=dict)
 
     def where(self, name: str) -> Location:
         """The location of one of this claim's fields, falling back to the claim itself."""
-        return self.field_locs.get(name, self.loc)
+        line = self.field_lines.get(name)
+        return self.loc if line is None else Location(self.loc.path, line)
 
     def at_of(self, arm: int) -> At:
         """Where arm ``arm`` (0: A, 1: B) is read: its own ``at:``, else the claim's."""

@@ -253,7 +253,7 @@ def _claim(
             check_welch_seeds(c, seeds, paired=True)
     if len(ctx.ck.problems) > before:
         return None
-    locs = {key: c.loc(key) for key in CLAIM_KEYS if c.has(key)}
+    lines = {key: c.line(key) for key in CLAIM_KEYS if c.has(key)}
     sweep, rule = curve if isinstance(curve, tuple) else (None, None)
     return Claim(
         sweep=sweep,
@@ -287,7 +287,7 @@ def _claim(
         unit=unit,
         disagreement=disagreement,
         loc=ctx.loc(node.line),
-        field_locs=locs,
+        field_lines=lines,
     )
 
 
