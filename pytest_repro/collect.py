@@ -127,7 +127,9 @@ class ClaimItem(ReproItem):
 
         self.spec = spec
         self.claim = claim
-        self.stash[HEADER_KEY] = ClaimHeader.of(spec, claim)
+        runtime = self.config.stash.get(RUNTIME_KEY, None)
+        header = runtime.header(spec, claim) if runtime is not None else ClaimHeader.of(spec, claim)
+        self.stash[HEADER_KEY] = header
         self.add_marker(pytest.mark.repro)
         self.add_marker(getattr(pytest.mark, f"repro_{claim.kind}"))
         smoke = self.config.stash[CONFIG_KEY].smoke
@@ -191,7 +193,7 @@ class ClaimItem(ReproItem):
 
         if self.runtime.cfg.plan:
             self.plan_and_skip(self.spec, self.claim)
-        result = self.runtime.evaluate(self.spec, self.claim)
+        result = self.runtime.evaluate(self.spec, self.claim, self.stash[HEADER_KEY])
         if self.runtime.cfg.sensitivity and not self.runtime.cfg.smoke:
             from pytest_repro.sensitivity import with_sensitivity
 

@@ -76,8 +76,12 @@ class Evaluator:
         self.obtain = obtain
         self.verdicts = verdicts
 
-    def evaluate(self, spec: PaperSpec, claim: Claim) -> ClaimResult:
-        header = ClaimHeader.of(spec, claim)
+    def evaluate(
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader | None = None
+    ) -> ClaimResult:
+        """``header``: ``ClaimHeader.of(spec, claim)``, when the caller made it already."""
+        if header is None:
+            header = ClaimHeader.of(spec, claim)
         force = self.cfg.reruns(spec.paper.id, claim.id)
         try:
             if self.cfg.smoke:
@@ -140,9 +144,7 @@ class Evaluator:
     def _requests(
         self, spec: PaperSpec, claim: Claim, seeds: Sequence[int], force: bool
     ) -> list[RunRequest]:
-        return [
-            self.planner.request(spec, v, s, force=force) for v in claim.variants() for s in seeds
-        ]
+        return self.planner.claim_requests(spec, claim.variants(), seeds, force=force, owner=claim)
 
     def _values(
         self, spec: PaperSpec, claim: Claim, seeds: Sequence[int], force: bool

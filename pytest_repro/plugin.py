@@ -192,7 +192,9 @@ def pytest_runtest_makereport(
     if result is not None and (
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
-        setattr(report, RESULT_ATTR, result.to_json())
+        runtime = item.config.stash.get(RUNTIME_KEY, None)
+        data = runtime.result_data.to_json(result) if runtime is not None else result.to_json()
+        setattr(report, RESULT_ATTR, data)
         if getattr(item.config.option, "htmlpath", None):  # pytest-html writes a report
             from pytest_repro.report.html import claim_extra
 

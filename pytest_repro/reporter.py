@@ -90,7 +90,7 @@ class ReproReporter:
         last = self._last
         if last is not None and last[0] is data:
             return last[1]
-        result = ClaimResult.from_json(data)
+        result = self.runtime.result_data.from_json(data)
         self._last = (data, result)
         return result
 

@@ -366,3 +366,33 @@ _CLAIM_FIELDS = tuple(f.name for f in fields(ClaimResult))
 #: The keys :meth:`ClaimResult.from_json` and :meth:`SmokeStage.from_json` read.
 _CLAIM_NAMES = frozenset(_CLAIM_FIELDS)
 _STAGE_NAMES = frozenset(f.name for f in fields(SmokeStage))
+
+
+class ResultData:
+    """Results and their report JSON within one process, each converted at most once.
+
+    A result crosses to the reporter as JSON on its test report (so it survives pytest-xdist);
+    in a serial session the reporter gets back the very object the item made, and a result
+    read from the verdict cache brings the JSON it was stored as. Entries keep their objects
+    alive, so an id names no other object meanwhile."""
+
+    def __init__(self) -> None:
+        self._data: dict[int, tuple[ClaimResult, dict[str, Any]]] = {}
+        self._results: dict[int, tuple[dict[str, Any], ClaimResult]] = {}
+
+    def known(self, result: ClaimResult, data: dict[str, Any]) -> None:
+        """``data`` is what ``result.to_json()`` gives, but for sequences that may be tuples
+        (written as lists all the same), as the verdict cache checks before saying so."""
+        self._data[id(result)] = (result, data)
+
+    def to_json(self, result: ClaimResult) -> dict[str, Any]:
+        known = self._data.get(id(result))
+        data = known[1] if known is not None and known[0] is result else result.to_json()
+        self._results[id(data)] = (data, result)
+        return data
+
+    def from_json(self, data: dict[str, Any]) -> ClaimResult:
+        known = self._results.get(id(data))
+        if known is not None and known[0] is data:
+            return known[1]
+        return ClaimResult.from_json(data)

@@ -13,7 +13,7 @@ import contextlib
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pytest_repro.ledger.store import RunStore
     from pytest_repro.progress import Counters
     from pytest_repro.records import RunRecord
-    from pytest_repro.results import ClaimResult
+    from pytest_repro.results import ClaimHeader, ClaimResult
     from pytest_repro.spec.claim_nodes import Claim
     from pytest_repro.spec.parse_cache import TreeCache
     from pytest_repro.spec.schema import PaperSpec, SanityCheck
@@ -60,6 +60,11 @@ class Runtime:
         self._history: dict[str, list[RunRecord]] = {}
         #: the run counts of this session's xdist workers (the controller sums them).
         self.worker_counters: list[dict[str, Any]] = []
+        from pytest_repro.results import ResultData
+
+        self._headers: dict[int, tuple[Claim, PaperSpec, ClaimHeader]] = {}
+        #: claim results and the JSON their test reports carry, converted once each.
+        self.result_data = ResultData()
 
     # -- parts, opened lazily ---------------------------------------------------------------
     def store(self) -> RunStore | None:
@@ -164,7 +169,7 @@ class Runtime:
             self._verdicts_opened = True
             from pytest_repro.verdict_cache import open_cache
 
-            self._verdicts = open_cache(self.cfg)
+            self._verdicts = open_cache(self.cfg, self.result_data)
         return self._verdicts
 
     def readers(self) -> dict[str, MetricReader]:
@@ -239,10 +244,25 @@ class Runtime:
         return lock
 
     # -- what items ask ---------------------------------------------------------------------
-    def evaluate(self, spec: PaperSpec, claim: Claim) -> ClaimResult:
-        """The claim's result. A bug inside pytest-repro still gives the claim a result."""
+    def header(self, spec: PaperSpec, claim: Claim) -> ClaimHeader:
+        """``ClaimHeader.of(spec, claim)``, made once per claim (its item, the forecast's
+        read-ahead and its evaluation ask alike)."""
+        known = self._headers.get(id(claim))
+        if known is not None and known[0] is claim and known[1] is spec:
+            return known[2]
+        from pytest_repro.results import ClaimHeader
+
+        header = ClaimHeader.of(spec, claim)
+        self._headers[id(claim)] = (claim, spec, header)
+        return header
+
+    def evaluate(
+        self, spec: PaperSpec, claim: Claim, header: ClaimHeader | None = None
+    ) -> ClaimResult:
+        """The claim's result (``header``: the claim's, when the caller has it). A bug
+        inside pytest-repro still gives the claim a result."""
         try:
-            result = self.evaluator.evaluate(spec, claim)
+            result = self.evaluator.evaluate(spec, claim, header)
         except Exception as exc:
             if self.config.option.usepdb:
                 raise  # --pdb: let the debugger see it
@@ -289,8 +309,16 @@ class Runtime:
         (plan,) = self.plans(spec, [claim])
         return plan
 
-    def plans(self, spec: PaperSpec, items: Sequence[Claim | SanityCheck]) -> list[ItemPlan]:
+    def plans(
+        self,
+        spec: PaperSpec,
+        items: Sequence[Claim | SanityCheck],
+        *,
+        read_ahead: bool = False,
+    ) -> list[ItemPlan]:
         """The plans of several items of one paper: one ledger lookup and one history read.
+        ``read_ahead``: the items are about to be evaluated; the stored results of those
+        whose runs are all recorded are read from the verdict cache in one go.
 
         Raises :class:`~pytest_repro.errors.ReproError` when an item cannot be planned
         (data that cannot be fingerprinted, fewer GPUs than a run's key names)."""
@@ -320,6 +348,8 @@ class Runtime:
         store = self._plan_store()
         keys = [r.cache_key for _, requests, _ in planned for r in requests]
         cached = store.get_many(keys) if store is not None and keys else {}
+        if read_ahead and cached:
+            self._read_ahead(spec, items, planned, cached)
         history = self.paper_history(spec.display)
         # Claims sharing runs ask for the very same requests (the planner gives the same
         # arguments the same object): their runs are planned once. ``planned`` keeps every
@@ -351,13 +381,41 @@ class Runtime:
         unplanned = 0
         for spec, whats in papers:
             try:
-                plans.extend(self.plans(spec, whats))
+                plans.extend(self.plans(spec, whats, read_ahead=True))
             except (ReproError, OSError):
                 unplanned += len(whats)
         line = forecast_line(summarize(plans, workers=self.cfg.workers * max(1, processes)))
         if unplanned:
             line += f" ({unplanned} item(s) could not be planned)"
         return line
+
+    def _read_ahead(
+        self,
+        spec: PaperSpec,
+        items: Sequence[Claim | SanityCheck],
+        planned: Sequence[tuple[str, list[RunRequest], bool]],
+        cached: Mapping[str, RunRecord],
+    ) -> None:
+        """Key each claim whose runs ``cached`` holds as evaluating it will, and read their
+        stored results at once (a claim whose runs turn out otherwise is keyed again then)."""
+        verdicts = self.verdicts()
+        if verdicts is None or not verdicts.read or self.cfg.smoke:
+            return
+        from pytest_repro.spec.claim_nodes import Claim
+
+        keys = []
+        for item, (_, requests, _) in zip(items, planned, strict=True):
+            if not isinstance(item, Claim) or item.seeds.adaptive or not requests:
+                continue
+            if any(r.force for r in requests):
+                continue
+            records = [cached.get(r.cache_key) for r in requests]
+            if any(r is None for r in records):
+                continue
+            key = verdicts.key(item, self.header(spec, item), records)  # type: ignore[arg-type]
+            if key is not None:
+                keys.append(key)
+        verdicts.read_ahead(keys)
 
     def _plan_store(self) -> RunStore | None:
         """The ledger to look runs up in; a ledger that does not exist yet is not created."""

@@ -34,12 +34,13 @@ import importlib.util
 import json
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from pytest_repro.records import RunRecord, dumps
-from pytest_repro.results import ClaimHeader, ClaimResult, SmokeStage
+from pytest_repro.results import ClaimHeader, ClaimResult, ResultData, SmokeStage
 from pytest_repro.vocab import VERDICT_NAMES
 
 if TYPE_CHECKING:
@@ -148,23 +149,51 @@ def _plain(value: object) -> object:
 
 def decode_result(payload: str) -> ClaimResult | None:
     """The result :func:`encode_result` wrote; None for anything else."""
+    decoded = _decode(payload)
+    return decoded[0] if decoded is not None else None
+
+
+def _decode(payload: str) -> tuple[ClaimResult, dict[str, Any] | None] | None:
+    """The result :func:`encode_result` wrote, and its :meth:`ClaimResult.to_json` when the
+    stored fields are that already (no non-finite number, which the report JSON writes as
+    null; sequences as the result's tuples); None for anything else."""
     try:
         data = json.loads(payload)
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
         fields = data["result"]
-        if not isinstance(fields, dict) or set(fields) != set(_RESULT_FIELDS):
+        if not isinstance(fields, dict) or fields.keys() != _RESULT_NAMES:
             return None
         kwargs: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()
+            k: tuple(v) if type(v) is list else v for k, v in fields.items()
         }
         kwargs["smoke_stages"] = tuple(SmokeStage(**s) for s in kwargs["smoke_stages"])
-        return ClaimResult(**kwargs)
+        result = _result(kwargs)
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
+    if "NaN" in payload or "Infinity" in payload:
+        return result, None
+    # The report's JSON shares the result's tuples (JSON writes them as lists): one set of
+    # sequences per claim, not two, for a session's memory and its collector.
+    data = {k: kwargs[k] for k in _RESULT_FIELDS}
+    data["smoke_stages"] = fields["smoke_stages"]
+    return result, data
 
 
+def _result(fields: dict[str, Any]) -> ClaimResult:
+    """``ClaimResult(**fields)`` for ``fields`` that name every field exactly once, as
+    ``__init__`` would set them (it only sets each field: there is no ``__post_init__``),
+    in a third of the time: a session reads a thousand of these."""
+    result = _new(ClaimResult)
+    for name, value in fields.items():
+        _set(result, name, value)
+    return result
+
+
+_new: Final = object.__new__
+_set: Final = object.__setattr__
 _RESULT_FIELDS: Final = tuple(f.name for f in dataclasses.fields(ClaimResult))
+_RESULT_NAMES: Final = frozenset(_RESULT_FIELDS)
 
 
 class VerdictCache:
@@ -174,13 +203,25 @@ class VerdictCache:
     decides whether new ones are kept (``--repro-cache=on|write``).
     """
 
-    def __init__(self, store: VerdictStore, cfg: ReproConfig, *, read: bool = True) -> None:
+    def __init__(
+        self,
+        store: VerdictStore,
+        cfg: ReproConfig,
+        *,
+        read: bool = True,
+        data: ResultData | None = None,
+    ) -> None:
         self.store = store
         self.read = read
         self._settings = dumps({name: getattr(cfg, name) for name in SETTINGS})
         self._digests: dict[str, tuple[RunRecord, str]] = {}
         self._full: dict[str, tuple[RunRecord, str]] = {}
         self._encoded: dict[int, tuple[ClaimResult, bytes]] = {}
+        self._texts: dict[int, tuple[object, str]] = {}
+        self._keys: dict[tuple[int, str, tuple[str, ...]], tuple[Claim, ClaimHeader, str]] = {}
+        self._ahead: dict[str, tuple[str, tuple[ClaimResult, dict[str, Any] | None] | None]] = {}
+        #: results and their report JSON in this process (the runtime's, when it passes one).
+        self.data = data if data is not None else ResultData()
         #: claims this process took from the cache and decided afresh (for tests and notes).
         self.hits = 0
         self.misses = 0
@@ -192,30 +233,56 @@ class VerdictCache:
         if not records or any(not r.ok for r in records):
             return None
         try:
+            runs = tuple(self._run_digest(record) for record in records)
+            code = code_fingerprint()
+            known = self._keys.get((id(claim), code, runs))
+            if known is not None and known[0] is claim and (known[1] is header or known[1] == header):
+                return known[2]  # keyed before this session (the forecast reads ahead)
             digest = hashlib.sha256(b"claim\0")
-            for part in (code_fingerprint(), self._settings, repr(claim), repr(header)):
+            for part in (code, self._settings, self._text(claim), repr(header)):
                 digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-            for record in records:
-                digest.update(self._run_digest(record).encode() + b"\0")
+            for run in runs:
+                digest.update(run.encode() + b"\0")
         except Exception:  # a cache that cannot key a claim costs time, never a result
             return None
-        return digest.hexdigest()
+        key = digest.hexdigest()
+        self._keys[(id(claim), code, runs)] = (claim, header, key)
+        return key
+
+    def read_ahead(self, keys: Iterable[str]) -> None:
+        """Read the results stored under ``keys`` in one go (the claims about to be
+        evaluated): :meth:`get` then finds them without a query each."""
+        if self.read:
+            for key, payload in self.store.get_many(keys).items():
+                self._ahead[key] = (payload, _decode(payload))
 
     def get(self, key: str, header: ClaimHeader) -> ClaimResult | None:
         """The result stored under ``key`` for the claim of ``header``; None when there is
         none, or reading is off, or the entry is not one to trust."""
         if not self.read:
             return None
-        payload = self.store.get(key)
-        result = decode_result(payload) if payload is not None else None
+        ahead = self._ahead.pop(key, None)
+        if ahead is not None:
+            payload, decoded = ahead
+        else:
+            payload = self.store.get(key)
+            decoded = _decode(payload) if payload is not None else None
         if (
-            result is None
-            or result.verdict not in DECIDED
-            or (result.path, result.id, result.line) != (header.path, header.id, header.line)
+            payload is None
+            or decoded is None
+            or decoded[0].verdict not in DECIDED
+            or (decoded[0].path, decoded[0].id, decoded[0].line)
+            != (header.path, header.id, header.line)
         ):
             self.misses += 1
             return None
         self.hits += 1
+        result, data = decoded
+        # The stored text is what encode_result(result) writes (put() keeps only results that
+        # read back equal), and its fields are the report's JSON: neither is made again.
+        self._encoded[id(result)] = (result, payload.encode("utf-8", "surrogatepass") + b"\0")
+        if data is not None:
+            self.data.known(result, data)
         return result
 
     def put(self, key: str, result: ClaimResult) -> None:
@@ -289,7 +356,7 @@ class VerdictCache:
         from; None when the inputs cannot be keyed (the report is rendered every time)."""
         try:
             digest = hashlib.sha256(b"report\0")
-            for part in (code_fingerprint(REPORT_CODE), settings, repr(spec)):
+            for part in (code_fingerprint(REPORT_CODE), settings, self._spec_text(spec)):
                 digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
             for result in claims:
                 digest.update(self._encoded_result(result))
@@ -320,25 +387,79 @@ class VerdictCache:
             return False
         if any(n != target.name and not _FIGURE.fullmatch(n) for n in files):
             return False  # only the report and its figures are ever recorded
+        stats = data.get("stats")
+        stats = stats if isinstance(stats, dict) else {}
+        checked = data.get("checked")
+        checked_ns = int(checked * 1e9) if isinstance(checked, (int, float)) else 0
+        seen: dict[str, list[int]] = {}
         for name, expected in files.items():
-            if file_digest(folder / name) != expected:
+            path = folder / name
+            signature = _signature(path)
+            if signature is None:
+                return False
+            seen[name] = signature
+            # Size and modification time as recorded, and older than the record by more
+            # than a coarse file system's clock step: the bytes are the ones hashed then.
+            if stats.get(name) == signature and signature[1] < checked_ns - _RACY_NS:
+                continue
+            if file_digest(path) != expected:
                 return False
         figures = {f"figures/{p.name}" for p in (folder / "figures").glob("*.svg")}
-        from pytest_repro.report.writers import generated_figure
+        extra = figures - set(files)
+        if extra:
+            from pytest_repro.report.writers import generated_figure
 
-        return not any(generated_figure(folder / n) for n in figures - set(files))
+            if any(generated_figure(folder / n) for n in extra):
+                return False
+        if seen != stats:  # hashed again: next time the signatures answer
+            self._put_report(target, key, files, seen)
+        return True
 
     def keep_report(self, target: Path, key: str, written: Iterable[Path]) -> None:
         """Remember that ``target`` and the figures ``written`` hold the report of ``key``."""
         folder = target.parent
         files: dict[str, str] = {}
+        stats: dict[str, list[int]] = {}
         for path in (target, *written):
+            signature = _signature(path)
             digest = file_digest(path)
-            if digest is None:
+            if digest is None or signature is None:
                 return
-            files[path.relative_to(folder).as_posix()] = digest
-        payload = json.dumps({"format": FORMAT, "key": key, "files": files}, sort_keys=True)
+            name = path.relative_to(folder).as_posix()
+            files[name], stats[name] = digest, signature
+        self._put_report(target, key, files, stats)
+
+    def _put_report(
+        self, target: Path, key: str, files: dict[str, str], stats: dict[str, list[int]]
+    ) -> None:
+        """Record the files of ``target``'s report: each one's sha256, and its size and
+        modification time (which spare reading it again while they stay the same)."""
+        payload = json.dumps(
+            {"format": FORMAT, "key": key, "files": files, "stats": stats, "checked": time.time()},
+            sort_keys=True,
+        )
         self.store.put_report(str(target), payload)
+
+    def _text(self, claim: Claim) -> str:
+        """``repr(claim)``, made once per claim object this session (each claim's key and
+        its paper's report key read it)."""
+        known = self._texts.get(id(claim))
+        if known is not None and known[0] is claim:
+            return known[1]
+        text = repr(claim)
+        self._texts[id(claim)] = (claim, text)
+        return text
+
+    def _spec_text(self, spec: PaperSpec) -> str:
+        """``spec`` as its repr writes it, each claim's part from :meth:`_text`."""
+        parts = []
+        for f in dataclasses.fields(spec):
+            value = getattr(spec, f.name)
+            if f.name == "claims":
+                parts.append(f"claims=({', '.join(map(self._text, value))})")
+            else:
+                parts.append(f"{f.name}={value!r}")
+        return f"{type(spec).__name__}({', '.join(parts)})"
 
     def _encoded_result(self, result: ClaimResult) -> bytes:
         """:func:`encode_result` as bytes with a separator (kept per result this session:
@@ -386,6 +507,20 @@ def _rows(payload: str) -> list[tuple[str, str | None]] | None:
     return rows
 
 
+#: Nanoseconds a file's modification time must precede the record of its digest for the
+#: time and size to stand for its bytes (file systems with coarse clocks step by 2 s).
+_RACY_NS: Final = 2_000_000_000
+
+
+def _signature(path: Path) -> list[int] | None:
+    """The file's size and modification time (ns); None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
 def file_digest(path: Path) -> str | None:
     """sha256 of the file's bytes; None when it cannot be read."""
     try:
@@ -399,14 +534,15 @@ def verdicts_path(cfg: ReproConfig) -> Path:
     return cfg.workdir / "verdicts.sqlite"
 
 
-def open_cache(cfg: ReproConfig) -> VerdictCache | None:
-    """The session's verdict cache; None with ``--repro-cache=off`` or under ``--repro-smoke``."""
+def open_cache(cfg: ReproConfig, data: ResultData | None = None) -> VerdictCache | None:
+    """The session's verdict cache; None with ``--repro-cache=off`` or under ``--repro-smoke``.
+    ``data``: the session's results and their report JSON (:class:`ResultData`)."""
     if cfg.cache == "off" or cfg.smoke:
         return None
     from pytest_repro.ledger.verdicts import VerdictStore
 
     store = VerdictStore(verdicts_path(cfg), writable=cfg.record)
-    return VerdictCache(store, cfg, read=cfg.reuse)
+    return VerdictCache(store, cfg, read=cfg.reuse, data=data)
 
 
 __all__ = [

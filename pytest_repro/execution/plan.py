@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,14 +106,13 @@ def _code_files(folder: Path) -> list[Path]:
     """The folder's code files, through symlinks (a folder reached twice is walked once)."""
     patterns = _ignore_patterns(folder)
 
-    def keep_file(path: Path, rel: str) -> bool:
-        name = path.name
+    def keep_file(name: str, rel: str) -> bool:
         if name.startswith(".") or name in _SKIP_FILES or name.endswith(_SKIP_SUFFIXES):
-            return False
-        if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
             return False
         if rel.startswith("figures/") and name.endswith(".svg"):
             return False  # the report's figures, written next to results.md
+        if any(fnmatch.fnmatch(name, pattern) for pattern in _TEST_FILES):
+            return False
         return not any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
     return treehash.walk(
@@ -158,6 +157,7 @@ class Planner:
         self._upstream: dict[Path, dict[str, Any]] = {}
         self._requests: dict[tuple[Any, ...], RunRequest] = {}
         self._variants: dict[int, tuple[Variant, str]] = {}
+        self._claims: dict[tuple[Any, ...], tuple[object, PaperSpec, tuple[RunRequest, ...]]] = {}
 
     def code(self, spec: PaperSpec) -> str:
         if spec.folder not in self._code:
@@ -171,6 +171,8 @@ class Planner:
         return self._upstream[spec.file]
 
     def data(self, spec: PaperSpec) -> dict[str, str]:
+        if not spec.data:
+            return {}
         if spec.file not in self._data:
             from pytest_repro import data
 
@@ -236,6 +238,25 @@ class Planner:
                 spec, variant, seed, force=force, purpose=purpose, smoke=smoke, max_steps=max_steps
             )
         return self._requests[memo]
+
+    def claim_requests(
+        self,
+        spec: PaperSpec,
+        variants: Sequence[Variant],
+        seeds: Sequence[int],
+        *,
+        force: bool,
+        owner: object,
+    ) -> list[RunRequest]:
+        """:meth:`request` for every variant and seed, in that order, worked out once per
+        ``owner`` (the claim asking: the forecast and the claim itself ask alike). The entry
+        keeps ``owner`` alive, so its id names no other object meanwhile."""
+        memo = (id(owner), id(spec), tuple(seeds), force)
+        known = self._claims.get(memo)
+        if known is None or known[0] is not owner or known[1] is not spec:
+            requests = [self.request(spec, v, s, force=force) for v in variants for s in seeds]
+            known = self._claims[memo] = (owner, spec, tuple(requests))
+        return list(known[2])
 
     def _overrides(self, variant: Variant) -> str:
         """``variant``'s overrides as text, worked out once per variant object (the entry

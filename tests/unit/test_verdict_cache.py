@@ -5,6 +5,7 @@ does not check out is never trusted."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sqlite3
 from pathlib import Path
@@ -330,6 +331,11 @@ def test_the_code_in_the_key_is_all_the_code_that_decides(tmp_path: Path) -> Non
         def request(self, spec: object, variant: Any, seed: int, **_: object) -> Request:
             return Request({"base": 0.9, "width": 16, **variant.overrides}, seed)
 
+        def claim_requests(
+            self, spec: object, variants: Any, seeds: Any, **_: object
+        ) -> list[Request]:
+            return [self.request(spec, v, s) for v in variants for s in seeds]
+
     def obtain(requests: list[Request]) -> list[RunRecord]:
         out = []
         for q in requests:
@@ -401,3 +407,137 @@ def test_a_cache_locked_by_another_process_is_skipped_never_replaced(tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     assert VerdictStore(path).get("k") == "payload"
+
+
+def test_a_read_result_is_built_as_its_constructor_builds_it() -> None:
+    """The decoder sets each field itself, which is right only while ``__init__`` does
+    nothing else."""
+    assert not hasattr(ClaimResult, "__post_init__")
+    result = a_result(notes=("a",), interval=(0.1, 0.2), adaptive=None)
+    decoded = vc.decode_result(vc.encode_result(result))
+    assert decoded == result
+    assert type(decoded.seeds) is tuple and hash(decoded.seeds) == hash(result.seeds)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decoded.verdict = "gap"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [a_result(), a_result(estimate=math.inf), a_result(notes=("é ✓",), warnings=("w",))],
+    ids=["plain", "infinite", "unicode"],
+)
+def test_a_stored_text_is_the_text_its_result_encodes_to(
+    cache: vc.VerdictCache, result: ClaimResult
+) -> None:
+    """Reports key results by their stored text, taken as read: it must be the very text
+    encoding the result writes; and the report JSON a read result brings is its to_json()."""
+    cache.put("k", result)
+    got = cache.get("k", header(a_claim()))
+    assert got == result
+    assert cache._encoded_result(got) == vc.encode_result(result).encode() + b"\0"
+    data = cache.data.to_json(got)
+    assert json.loads(json.dumps(data)) == result.to_json()
+    assert cache.data.from_json(data) is got
+
+
+def test_results_read_ahead_are_taken_without_a_query_each(tmp_path: Path) -> None:
+    store = VerdictStore(tmp_path / "verdicts.sqlite")
+    first = vc.VerdictCache(store, ReproConfig(rootdir=tmp_path))
+    first.put("k1", a_result())
+    first.put("k2", a_result(estimate=0.91))
+    store.flush()
+    asked: list[str] = []
+    original = store.get
+    store.get = lambda key: asked.append(key) or original(key)  # type: ignore[method-assign]
+    cache = vc.VerdictCache(store, ReproConfig(rootdir=tmp_path))
+    cache.read_ahead(["k1", "k2", "missing"])
+    assert cache.get("k2", header(a_claim())) == a_result(estimate=0.91)
+    assert cache.get("k1", header(a_claim())) == a_result()
+    assert asked == []
+    assert cache.get("missing", header(a_claim())) is None
+    assert asked == ["missing"]
+    # a result read ahead is handed out once; asked again, it is read again
+    assert cache.get("k1", header(a_claim())) == a_result()
+    assert asked == ["missing", "k1"]
+
+
+def test_read_ahead_keeps_the_checksum_rule(tmp_path: Path) -> None:
+    path = tmp_path / "verdicts.sqlite"
+    store = VerdictStore(path)
+    store.put("k", vc.encode_result(a_result()))
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE verdicts SET payload = replace(payload, '0.9', '0.8')")
+    cache = vc.VerdictCache(VerdictStore(path), ReproConfig(rootdir=tmp_path))
+    cache.read_ahead(["k"])
+    assert cache.get("k", header(a_claim())) is None
+
+
+def test_a_claims_key_is_the_same_however_often_it_is_asked(cache: vc.VerdictCache) -> None:
+    """Keys are remembered per claim and runs: a claim with other runs, or its header
+    changed, is keyed anew."""
+    claim = a_claim()
+    key = cache.key(claim, header(claim), RECORDS)
+    copies = [dataclasses.replace(r) for r in RECORDS]
+    assert cache.key(claim, header(claim), copies) == key
+    fresh = vc.VerdictCache(cache.store, ReproConfig(rootdir=Path("/unused")))
+    assert fresh.key(claim, header(claim), RECORDS) == key
+    assert cache.key(claim, header(claim), [record(0, acc=0.5), *RECORDS[1:]]) != key
+    other = dataclasses.replace(header(claim), paper_title="Another")
+    assert cache.key(claim, other, RECORDS) != key
+
+
+def _report(folder: Path) -> tuple[Path, list[Path]]:
+    (folder / "figures").mkdir(parents=True)
+    target = folder / "results.md"
+    target.write_text("# results\n")
+    figure = folder / "figures" / "acc.svg"
+    figure.write_text("<svg/>")
+    return target, [figure]
+
+
+def _age(*paths: Path, seconds: float = 10.0) -> None:
+    import os
+    import time
+
+    for path in paths:
+        then = time.time() - seconds
+        os.utime(path, (then, then))
+
+
+def test_a_report_is_current_until_a_file_changes(
+    cache: vc.VerdictCache, tmp_path: Path
+) -> None:
+    target, figures = _report(tmp_path / "paper")
+    _age(target, *figures)
+    cache.keep_report(target, "key", figures)
+    assert cache.report_current(target, "key")
+    assert not cache.report_current(target, "another key")
+    figures[0].write_text("<svg>changed</svg>")
+    assert not cache.report_current(target, "key")
+
+
+def test_an_unchanged_report_is_not_read_again(
+    cache: vc.VerdictCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Size and modification time recorded well after the last write stand for the bytes;
+    a file written within the clock step of the record, or touched since, is hashed."""
+    target, figures = _report(tmp_path / "paper")
+    cache.keep_report(target, "key", figures)  # just written: racy, hashed next time
+    hashed: list[str] = []
+    digest = vc.file_digest
+    monkeypatch.setattr(vc, "file_digest", lambda p: hashed.append(p.name) or digest(p))
+    assert cache.report_current(target, "key")
+    assert sorted(hashed) == ["acc.svg", "results.md"]
+    cache.store.flush()
+    hashed.clear()
+    _age(target, *figures)  # touched: hashed once more, then taken from the record
+    assert cache.report_current(target, "key")
+    assert sorted(hashed) == ["acc.svg", "results.md"]
+    hashed.clear()
+    assert cache.report_current(target, "key")
+    assert hashed == []
+    # rewritten since the record: its size or time differs, so its bytes are read
+    figures[0].write_text("<svg>x</svg>")
+    _age(figures[0], seconds=5.0)
+    assert not cache.report_current(target, "key")
