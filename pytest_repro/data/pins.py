@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pytest_repro.data.kinds import check_pin
 from pytest_repro.errors import DataError
 from pytest_repro.records import RunRecord
 from pytest_repro.spec.schema import PaperSpec
@@ -30,6 +29,8 @@ def pin_broken(spec: PaperSpec, record: RunRecord) -> str | None:
         if source.fingerprint is None or not isinstance(found, Mapping):
             continue
         actual = str(found.get("fingerprint") or "")
+        from pytest_repro.data.kinds import check_pin  # the data sources: only for a pin
+
         try:
             check_pin(
                 source.fingerprint,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 
-import psutil
 
 
 def group_rss(pgid: int) -> int | None:
@@ -46,6 +45,8 @@ def group_rss(pgid: int) -> int | None:
     getpgid = getattr(os, "getpgid", None)
     if getpgid is None:
         return None
+    import psutil  # loaded by the first measurement, not by a session that runs nothing
+
     try:
         processes = list(psutil.process_iter())
     except (psutil.Error, OSError):
