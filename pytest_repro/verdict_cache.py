@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from pytest_repro.records import RunRecord, dumps
-from pytest_repro.results import ClaimHeader, ClaimResult, ResultData, SmokeStage
+from pytest_repro.results import ClaimHeader, ClaimResult, ResultData
+from pytest_repro.verdict_text import FORMAT, decode_result, decode_rows, encode_result
+from pytest_repro.verdict_text import decode_with_json as _decode
 from pytest_repro.vocab import VERDICT_NAMES
 
 if TYPE_CHECKING:
@@ -48,8 +50,6 @@ if TYPE_CHECKING:
     from pytest_repro.ledger.verdicts import VerdictStore
     from pytest_repro.spec.schema import Claim, PaperSpec
 
-#: The layout of a stored result; another layout is never read.
-FORMAT: Final = 1
 #: The session settings in a claim's key (everything else in ``ReproConfig`` says where
 #: and how runs execute, which the runs' own keys and contents already cover).
 SETTINGS: Final = ("profile", "interval", "inconclusive", "smoke", "smoke_steps", "deterministic")
@@ -86,6 +86,7 @@ VERDICT_CODE: Final = (
     "execution/metrics.py",
     "execution/reading.py",
     "verdict_cache.py",
+    "verdict_text.py",
     "ledger/verdicts.py",
 )
 #: The code that renders results.md, its figures and the terminal's verdict table.
@@ -131,71 +132,6 @@ def _package_version(name: str) -> str:
         return f"{spec.origin}\0no version file"
 
 
-# -- results as stored text ------------------------------------------------------------------
-def encode_result(result: ClaimResult) -> str:
-    """``result`` as JSON with sorted keys, non-finite numbers kept (``Infinity``, ``NaN``)."""
-    fields = {name: getattr(result, name) for name in _RESULT_FIELDS}
-    return json.dumps({"format": FORMAT, "result": fields}, sort_keys=True, default=_plain)
-
-
-def _plain(value: object) -> object:
-    """What :func:`json.dumps` cannot write itself: nested dataclasses and mappings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not stored in the verdict cache")
-
-
-def decode_result(payload: str) -> ClaimResult | None:
-    """The result :func:`encode_result` wrote; None for anything else."""
-    decoded = _decode(payload)
-    return decoded[0] if decoded is not None else None
-
-
-def _decode(payload: str) -> tuple[ClaimResult, dict[str, Any] | None] | None:
-    """The result :func:`encode_result` wrote, and its :meth:`ClaimResult.to_json` when the
-    stored fields are that already (no non-finite number, which the report JSON writes as
-    null; sequences as the result's tuples); None for anything else."""
-    try:
-        data = json.loads(payload)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return None
-        fields = data["result"]
-        if not isinstance(fields, dict) or fields.keys() != _RESULT_NAMES:
-            return None
-        kwargs: dict[str, Any] = {
-            k: tuple(v) if type(v) is list else v for k, v in fields.items()
-        }
-        kwargs["smoke_stages"] = tuple(SmokeStage(**s) for s in kwargs["smoke_stages"])
-        result = _result(kwargs)
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-        return None
-    if "NaN" in payload or "Infinity" in payload:
-        return result, None
-    # The report's JSON shares the result's tuples (JSON writes them as lists): one set of
-    # sequences per claim, not two, for a session's memory and its collector.
-    data = {k: kwargs[k] for k in _RESULT_FIELDS}
-    data["smoke_stages"] = fields["smoke_stages"]
-    return result, data
-
-
-def _result(fields: dict[str, Any]) -> ClaimResult:
-    """``ClaimResult(**fields)`` for ``fields`` that name every field exactly once, as
-    ``__init__`` would set them (it only sets each field: there is no ``__post_init__``),
-    in a third of the time: a session reads a thousand of these."""
-    result = _new(ClaimResult)
-    for name, value in fields.items():
-        _set(result, name, value)
-    return result
-
-
-_new: Final = object.__new__
-_set: Final = object.__setattr__
-_RESULT_FIELDS: Final = tuple(f.name for f in dataclasses.fields(ClaimResult))
-_RESULT_NAMES: Final = frozenset(_RESULT_FIELDS)
-
-
 class VerdictCache:
     """Claim results and report fingerprints of one process, over a :class:`VerdictStore`.
 
@@ -236,7 +172,11 @@ class VerdictCache:
             runs = tuple(self._run_digest(record) for record in records)
             code = code_fingerprint()
             known = self._keys.get((id(claim), code, runs))
-            if known is not None and known[0] is claim and (known[1] is header or known[1] == header):
+            if (
+                known is not None
+                and known[0] is claim
+                and (known[1] is header or known[1] == header)
+            ):
                 return known[2]  # keyed before this session (the forecast reads ahead)
             digest = hashlib.sha256(b"claim\0")
             for part in (code, self._settings, self._text(claim), repr(header)):
@@ -262,6 +202,7 @@ class VerdictCache:
         if not self.read:
             return None
         ahead = self._ahead.pop(key, None)
+        payload: str | None
         if ahead is not None:
             payload, decoded = ahead
         else:
@@ -336,7 +277,7 @@ class VerdictCache:
         key = "table:" + digest.hexdigest()
         payload = self.store.get(key) if self.read else None
         if payload is not None:
-            rows = _rows(payload)
+            rows = decode_rows(payload)
             if rows is not None:
                 return rows
         rows = make(results)
@@ -487,24 +428,6 @@ class VerdictCache:
 
 #: A figure as :meth:`VerdictCache.keep_report` records it (no other path is read back).
 _FIGURE: Final = re.compile(r"figures/[A-Za-z0-9_.-]+\.svg")
-
-
-def _rows(payload: str) -> list[tuple[str, str | None]] | None:
-    """The table rows :meth:`VerdictCache.table` stored; None for anything else."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(data, list):
-        return None
-    rows: list[tuple[str, str | None]] = []
-    for row in data:
-        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)):
-            return None
-        if row[1] is not None and not isinstance(row[1], str):
-            return None
-        rows.append((row[0], row[1]))
-    return rows
 
 
 #: Nanoseconds a file's modification time must precede the record of its digest for the

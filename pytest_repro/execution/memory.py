@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 
 
-
 def group_rss(pgid: int) -> int | None:
     """Resident memory in bytes of every process in process group ``pgid``, or None
     where it cannot be measured.

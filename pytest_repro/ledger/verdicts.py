@@ -126,10 +126,14 @@ class VerdictStore:
                     )
             except sqlite3.Error:
                 return found
-        for key, payload, stored in rows:
-            if isinstance(key, str) and isinstance(payload, str) and isinstance(stored, str):
-                if checksum(key, payload) == stored:
-                    found[key] = payload
+        for name, payload, stored in rows:
+            if (
+                isinstance(name, str)
+                and isinstance(payload, str)
+                and isinstance(stored, str)
+                and checksum(name, payload) == stored
+            ):
+                found[name] = payload
         return found
 
     def put(self, key: str, payload: str) -> None:

@@ -25,13 +25,14 @@ from pytest_repro.spec.keys import (
     PAPER_VALUE_KEYS,
     REQUIRED_CLAIM_KEYS,
     VARIANT_REF_KEYS,
+    in_claim_order,
 )
 from pytest_repro.spec.schema import At, Claim, PaperValue, SeedPlan, Variant
 from pytest_repro.spec.seeds_section import check_seeds_suffice, check_welch_seeds, read_seeds
 from pytest_repro.spec.sweeps_section import Grid
 from pytest_repro.spec.tolerance import read_tolerance
 from pytest_repro.spec.variants_section import read_overrides, read_variant_ref
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 from pytest_repro.vocab import (
     AXES,
     BETTER,
@@ -253,7 +254,7 @@ def _claim(
             check_welch_seeds(c, seeds, paired=True)
     if len(ctx.ck.problems) > before:
         return None
-    lines = {key: c.line(key) for key in CLAIM_KEYS if c.has(key)}
+    lines = {key: c.line(key) for key in in_claim_order(c.items)}
     sweep, rule = curve if isinstance(curve, tuple) else (None, None)
     return Claim(
         sweep=sweep,

@@ -20,7 +20,7 @@ from pytest_repro.spec.keys import (
     SHA256_PATTERN,
 )
 from pytest_repro.spec.schema import DataSource, FileRef, HFRef
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 from pytest_repro.vocab import DATA_KINDS
 
 

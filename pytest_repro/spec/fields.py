@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pytest_repro.errors import Problem
 from pytest_repro.spec.keys import ID_PATTERN
 from pytest_repro.spec.node import Location
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 T = TypeVar("T")
 

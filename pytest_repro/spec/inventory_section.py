@@ -30,7 +30,7 @@ from pytest_repro.spec.keys import (
     SHA256_PATTERN,
 )
 from pytest_repro.spec.schema import Upstream
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 T = TypeVar("T")
 _COMMIT = re.compile(r"\A[0-9a-f]{7,40}\Z")

@@ -8,7 +8,7 @@ them (``valid keys: ...``). The kinds, directions and methods a value may name c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pytest_repro.vocab import DATA_KINDS, SPREAD_KINDS
 
@@ -56,6 +56,7 @@ __all__ = [
     "TOP_KEYS",
     "UPSTREAM_KEYS",
     "VARIANT_REF_KEYS",
+    "in_claim_order",
 ]
 
 # -- the blocks of the file ---------------------------------------------------------------
@@ -160,6 +161,14 @@ CLAIM_KEYS = (
     "within",
     "formula",
 )
+_CLAIM_KEY_ORDER = {key: i for i, key in enumerate(CLAIM_KEYS)}
+
+
+def in_claim_order(keys: Iterable[str]) -> list[str]:
+    """The claim keys among ``keys``, in the order of :data:`CLAIM_KEYS`."""
+    return sorted((k for k in keys if k in _CLAIM_KEY_ORDER), key=_CLAIM_KEY_ORDER.__getitem__)
+
+
 #: Keys of a claim about a curve (``kind: trend | peak | curve``) beyond the common ones.
 CURVE_CLAIM_KEYS = ("sweep", "over", "direction", "slope", "extremum", "within", "formula")
 #: Claim keys that do not apply to a claim about a curve (each point is a mean over seeds).

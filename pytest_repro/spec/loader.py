@@ -32,7 +32,7 @@ from pytest_repro.spec.sweeps_section import build_sweeps
 from pytest_repro.spec.trusted_section import build_trusted
 from pytest_repro.spec.upstream_section import build_upstream
 from pytest_repro.spec.variants_section import build_variants
-from pytest_repro.spec.yamlnodes import YamlSyntaxError, YNode, parse
+from pytest_repro.spec.ynode import YamlSyntaxError, YNode
 
 __all__ = ["CLAIM_KEYS", "PAPER_KEYS", "RUN_KEYS", "TOP_KEYS", "load_spec", "load_spec_text"]
 
@@ -102,7 +102,12 @@ def load_spec_text(
     shown = display or str(path)
     ck = Checker(shown)
     try:
-        root = parse(text) if trees is None else trees.parse(text, path.resolve())
+        if trees is None:
+            from pytest_repro.spec.yamlnodes import parse
+
+            root = parse(text)
+        else:
+            root = trees.parse(text, path.resolve())
     except YamlSyntaxError as exc:
         raise SpecError(
             [

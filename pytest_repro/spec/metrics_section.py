@@ -17,7 +17,7 @@ from pytest_repro.spec.entrypoint import check_paper_code
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join
 from pytest_repro.spec.keys import ENTRYPOINT_PATTERN
 from pytest_repro.spec.schema import MetricsSource
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 from pytest_repro.vocab import METRICS_FORMATS
 
 #: The keys of ``metrics: {tensorboard: {...}}``.

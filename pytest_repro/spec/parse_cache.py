@@ -23,6 +23,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import importlib.util
 import marshal
 import os
 import sys
@@ -30,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_repro.spec.yamlnodes import YNode, parse
+from pytest_repro.spec.ynode import YNode
 
 #: The layout of a stored tree; another layout is never read.
 FORMAT: Final = 1
 #: The files (beside this one) whose source decides the tree :func:`parse` builds.
-PARSER_CODE: Final = ("yamlnodes.py", "yamlread.py", "parse_cache.py")
+PARSER_CODE: Final = ("ynode.py", "yamlnodes.py", "yamlread.py", "parse_cache.py")
 _MAGIC: Final = b"pytest-repro parsed spec\n"
 
 Encoded = tuple[Any, ...]
@@ -43,15 +44,24 @@ Encoded = tuple[Any, ...]
 
 @functools.cache
 def parser_fingerprint() -> bytes:
-    """A digest of what decides a tree besides its text (computed once per process)."""
-    import yaml
-
-    from pytest_repro.spec.yamlread import HAS_LIBYAML
-
-    digest = hashlib.sha256(
-        f"{FORMAT}\0{sys.version_info[:3]}\0{marshal.version}\0{yaml.__version__}\0"
-        f"{HAS_LIBYAML}\0".encode()
-    )
+    """A digest of what decides a tree besides its text (computed once per process):
+    the Python and marshal versions, PyYAML as installed (its ``__init__.py``, which
+    names its version, and its compiled libyaml binding, if any, by name and size; read
+    from disk, so that a session reusing its trees never imports PyYAML) and the parser's
+    source."""
+    digest = hashlib.sha256(f"{FORMAT}\0{sys.version_info[:3]}\0{marshal.version}\0".encode())
+    found = importlib.util.find_spec("yaml")
+    if found is None or found.origin is None:
+        digest.update(b"no yaml\0")
+    else:
+        package = Path(found.origin).parent
+        try:
+            digest.update(Path(found.origin).read_bytes() + b"\0")
+        except OSError:
+            digest.update(b"unreadable\0")
+        for binding in sorted(package.glob("_yaml*")):
+            with contextlib.suppress(OSError):
+                digest.update(f"{binding.name}\0{binding.stat().st_size}\0".encode())
     folder = Path(__file__).resolve().parent
     for name in PARSER_CODE:
         digest.update(name.encode() + b"\0")
@@ -60,6 +70,14 @@ def parser_fingerprint() -> bytes:
         except OSError:
             digest.update(b"missing\0")
     return digest.digest()
+
+
+def _parse(text: str) -> YNode | None:
+    """:func:`~pytest_repro.spec.yamlnodes.parse`, imported (with PyYAML) only when a tree
+    is not kept."""
+    from pytest_repro.spec import yamlnodes
+
+    return yamlnodes.parse(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +116,13 @@ def parse_cached(
 
     Raises what :func:`parse` raises, for a text that does not parse."""
     if file is None or not (read or write):
-        return parse(text)
+        return _parse(text)
     key = tree_key(text)
     if read:
         found = _read(file, key)
         if found is not None:
             return found[0]
-    root = parse(text)
+    root = _parse(text)
     if write:
         _write(file, key, root)
     return root

@@ -16,7 +16,7 @@ from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, suggest
 from pytest_repro.spec.keys import KIT_CHECKS, SANITY_ARG_KINDS, SANITY_ARGS, SANITY_CHECKS
 from pytest_repro.spec.schema import SanityCheck
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 
 def build_sanity(ctx: SpecContext, top: MapReader) -> list[SanityCheck]:

@@ -10,7 +10,7 @@ from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, check_each, describe, suggest
 from pytest_repro.spec.keys import SUBSTITUTION_KEYS
 from pytest_repro.spec.schema import Substitution
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 
 def build_substitutions(

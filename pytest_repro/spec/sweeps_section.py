@@ -30,7 +30,7 @@ from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join, named_entries, suggest
 from pytest_repro.spec.keys import GENERATOR_KEYS, MAX_SWEEP_POINTS, SPACINGS
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 #: Significant digits generated values are rounded to (``0.1 + 0.2`` stays ``0.3``).
 DIGITS = 12

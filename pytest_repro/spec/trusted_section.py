@@ -19,7 +19,7 @@ import importlib.util
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MapReader, check_each, describe
 from pytest_repro.spec.keys import ENTRYPOINT_PATTERN
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 
 def build_trusted(ctx: SpecContext, top: MapReader) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from pytest_repro.spec.config_section import ConfigDefaults
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe, join, named_entries, suggest
 from pytest_repro.spec.keys import VARIANT_REF_KEYS
-from pytest_repro.spec.yamlnodes import YNode
+from pytest_repro.spec.ynode import YNode
 
 
 def build_variants(ctx: SpecContext, top: MapReader, config: ConfigDefaults) -> dict[str, Variant]:

@@ -24,13 +24,13 @@ with the same nodes, lines and errors (see :mod:`pytest_repro.spec.yamlread`).
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from pytest_repro.spec.yamlread import HAS_LIBYAML, Composed, Slot, compose
+from pytest_repro.spec.ynode import DuplicateKeyError, YamlSyntaxError, YNode
 
 __all__ = [
     "HAS_LIBYAML",
@@ -42,51 +42,11 @@ __all__ = [
     "parse",
 ]
 
-NodeKind = Literal["scalar", "map", "seq"]
-
 MAX_ALIAS_VALUES = 1_000_000
 """The most values that aliases (and ``<<`` merges) may add to a document by repetition."""
 
 MAX_COLLECTION_ALIASES = 10_000
 """The most aliases of a list or mapping (``*base``, ``<<: *base``) in one document."""
-
-
-@dataclass(frozen=True, slots=True)
-class YNode:
-    """A YAML node: ``value`` is a python scalar, ``dict[str, YNode]`` or ``list[YNode]``.
-
-    ``raw`` is the scalar exactly as written (so ``id: 1611.03530`` keeps its
-    trailing zero even though YAML reads it as a number); ``key_lines`` gives the
-    line of each key of a mapping. An alias gives the very node of its anchor.
-    """
-
-    kind: NodeKind
-    value: Any
-    line: int
-    raw: str | None = None
-    key_lines: dict[str, int] | None = None
-    quoted: bool = False
-
-    def plain(self) -> Any:
-        """The node as plain python data (dicts, lists, scalars)."""
-        if self.kind == "map":
-            return {k: v.plain() for k, v in self.value.items()}
-        if self.kind == "seq":
-            return [v.plain() for v in self.value]
-        return self.value
-
-
-class YamlSyntaxError(Exception):
-    """The text is not YAML (or uses unsafe tags). ``line`` is 1-based; 0 when unknown."""
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-class DuplicateKeyError(YamlSyntaxError):
-    pass
 
 
 def parse(text: str, *, libyaml: bool | None = None) -> YNode | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.spec import parse_cache
+from pytest_repro.spec import parse_cache, yamlnodes
 from pytest_repro.spec.parse_cache import TreeCache, cache_file, decode, encode, parse_cached
 from pytest_repro.spec.yamlnodes import YNode, parse
 
@@ -72,7 +72,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         parsed.append(text)
         return parse(text)
 
-    monkeypatch.setattr(parse_cache, "parse", spy)
+    monkeypatch.setattr(yamlnodes, "parse", spy)
     return parsed
 
 
@@ -154,3 +154,27 @@ def test_no_working_folder_is_created_for_a_tree(tmp_path: Path) -> None:
     cache = TreeCache(tmp_path / ".repro" / "parsed")
     assert cache.parse("lr: 1\n", tmp_path / "paper.yaml") is not None
     assert not (tmp_path / ".repro").exists()
+
+
+def test_a_tree_read_back_needs_no_yaml_parser(tmp_path: Path) -> None:
+    """A session whose specs' trees are kept never imports PyYAML (nor the parser)."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "paper.yaml"
+    spec.write_text("lr: 0.1\nlayers: [1, 2]\n")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pytest_repro.spec.parse_cache import TreeCache\n"
+        f"spec = Path({str(spec)!r})\n"
+        f"root = TreeCache(Path({str(tmp_path / 'parsed')!r})).parse(spec.read_text(), spec)\n"
+        "print(root.value['lr'].value, 'yaml' in sys.modules,\n"
+        "      'pytest_repro.spec.yamlnodes' in sys.modules)\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout.split() == ["0.1", "True", "True"]  # parsed, and kept
+    assert runs[1].stdout.split() == ["0.1", "False", "False"]  # read back

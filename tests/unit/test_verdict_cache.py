@@ -505,9 +505,7 @@ def _age(*paths: Path, seconds: float = 10.0) -> None:
         os.utime(path, (then, then))
 
 
-def test_a_report_is_current_until_a_file_changes(
-    cache: vc.VerdictCache, tmp_path: Path
-) -> None:
+def test_a_report_is_current_until_a_file_changes(cache: vc.VerdictCache, tmp_path: Path) -> None:
     target, figures = _report(tmp_path / "paper")
     _age(target, *figures)
     cache.keep_report(target, "key", figures)
