@@ -116,6 +116,18 @@ class SpecErrorItem(ReproItem):
         return self.path, max(0, self.error.line - 1), "paper.yaml"
 
 
+_MARKS = pytest.StashKey[dict[str, pytest.MarkDecorator]]()
+
+
+def _mark(config: pytest.Config, name: str) -> pytest.MarkDecorator:
+    """``pytest.mark.<name>``, one object per session (marks are immutable: a thousand
+    claims share two instead of holding two thousand)."""
+    marks = config.stash.setdefault(_MARKS, {})
+    if name not in marks:
+        marks[name] = getattr(pytest.mark, name)
+    return marks[name]
+
+
 class ClaimItem(ReproItem):
     """One claim of a paper; its verdict decides the outcome."""
 
@@ -130,8 +142,8 @@ class ClaimItem(ReproItem):
         runtime = self.config.stash.get(RUNTIME_KEY, None)
         header = runtime.header(spec, claim) if runtime is not None else ClaimHeader.of(spec, claim)
         self.stash[HEADER_KEY] = header
-        self.add_marker(pytest.mark.repro)
-        self.add_marker(getattr(pytest.mark, f"repro_{claim.kind}"))
+        self.add_marker(_mark(self.config, "repro"))
+        self.add_marker(_mark(self.config, f"repro_{claim.kind}"))
         smoke = self.config.stash[CONFIG_KEY].smoke
         if claim.expect is not None and claim.hypothesis and not smoke:
             # A smoke run proves the pipeline and gives no verdict: an expected gap is
