@@ -401,21 +401,24 @@ class Runtime:
         verdicts = self.verdicts()
         if verdicts is None or not verdicts.read or self.cfg.smoke:
             return
+        from pytest_repro.pause import collector_paused
         from pytest_repro.spec.claim_nodes import Claim
 
         keys = []
-        for item, (_, requests, _) in zip(items, planned, strict=True):
-            if not isinstance(item, Claim) or item.seeds.adaptive or not requests:
-                continue
-            if any(r.force for r in requests):
-                continue
-            records = [cached.get(r.cache_key) for r in requests]
-            if any(r is None for r in records):
-                continue
-            key = verdicts.key(item, self.header(spec, item), records)  # type: ignore[arg-type]
-            if key is not None:
-                keys.append(key)
-        verdicts.read_ahead(keys)
+        with collector_paused():  # a thousand keys and results, and no garbage
+            for item, (_, requests, _) in zip(items, planned, strict=True):
+                if not isinstance(item, Claim) or item.seeds.adaptive or not requests:
+                    continue
+                if any(r.force for r in requests):
+                    continue
+                records = [cached.get(r.cache_key) for r in requests]
+                if any(r is None for r in records):
+                    continue
+                header = self.header(spec, item)
+                key = verdicts.key(item, header, records)  # type: ignore[arg-type]
+                if key is not None:
+                    keys.append(key)
+            verdicts.read_ahead(keys)
 
     def _plan_store(self) -> RunStore | None:
         """The ledger to look runs up in; a ledger that does not exist yet is not created."""

@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 
 from pytest_repro.errors import Problem, SpecError
+from pytest_repro.pause import collector_paused
 from pytest_repro.spec.claims_section import build_claims
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.data_section import build_data
@@ -145,7 +146,8 @@ def load_spec_text(
         context = SpecContext(
             ck=ck, file=path.resolve(), display=shown, metric_formats=metric_formats
         )
-        spec = _build(context, root)
+        with collector_paused():  # a thousand claims are tens of thousands of objects
+            spec = _build(context, root)
     except RecursionError:
         raise SpecError([Problem(shown, 1, "", "nests too deeply to be a paper spec")]) from None
     if ck.problems or spec is None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import importlib.util
 import marshal
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pytest_repro.pause import collector_paused
 from pytest_repro.spec.ynode import YNode
 
 #: The layout of a stored tree; another layout is never read.
@@ -195,16 +195,12 @@ def _read(file: Path, key: str) -> tuple[YNode | None] | None:
         or lines[2] != hashlib.sha256(body).hexdigest().encode()
     ):
         return None
-    collecting = gc.isenabled()
-    gc.disable()  # tens of thousands of small objects and no garbage, as in parse()
     try:
-        table, root = marshal.loads(body)
-        return (decode(table, root),)
+        with collector_paused():  # tens of thousands of small objects and no garbage
+            table, root = marshal.loads(body)
+            return (decode(table, root),)
     except Exception:  # a file that is not what we wrote: parsed afresh
         return None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _write(file: Path, key: str, root: YNode | None) -> None:
