@@ -4,67 +4,78 @@ A run that asks for ``resources: {gpus: N}`` holds N whole devices for its durat
 ``gpu_memory: 20GiB`` it holds that much memory on each of N devices, so small runs pack
 onto one device and never over-commit it. Each device has a small state file of its
 holders (``gpu-<id>.json``: lease token, holding process, bytes) changed only under that
-device's file lock and replaced whole, so pytest-xdist workers and concurrent sessions in
-one checkout share one account; a holder whose process has died is dropped when the file
-is next read. A memory lease goes to the device with the least memory free that still
-fits it (best fit), which keeps whole devices free for whole-device runs.
+device's file lock and replaced whole (see :mod:`pytest_repro.execution.gpu_files`), so
+pytest-xdist workers and concurrent sessions in one checkout share one account; a holder
+whose process has died is dropped when the file is next read. A memory lease goes to the
+device with the least memory free that still fits it (best fit), which keeps whole devices
+free for whole-device runs.
+
+A request that has to wait writes a file of its own in ``gpus-waiting/`` (its token, what
+it asks for, when it began to wait and the seconds it is ``expected`` to hold its devices,
+e.g. the ledger's estimate) and waiters are served in **rank** order: the time a request
+began to wait less its expected seconds. So of runs that wait together the longest goes
+first, as a longest-first list schedule does, and a request overtakes one that waited
+longer only by as much as it is expected to run longer, so none waits forever; without
+``expected`` it is first come, first served. Free room goes to the best-ranked waiter that
+fits it; a waiter claims only what the waiters ranked before it leave (the plan of
+:func:`pytest_repro.execution.gpu_state.plan`, worked out alike by every waiter from the
+same files), and tries only the devices the plan gives it; a waiter that fits nowhere
+holds nobody up. A request that arrives claims at once what the plan leaves it.
 
 A whole-device run needs an empty device, and packed runs arriving one after another
-would keep every device busy. So a whole-device request that has to wait **reserves**
-devices (an entry ``reserve: true`` in the same state file): no new packed run lands on a
-reserved device, which drains, and the request takes it when it is empty. The request
-renews its reservation while it waits and drops it when it gets its devices, times out or
-is interrupted; a reserver whose process died is dropped like a dead holder, and one not
-renewed for :data:`STALE_RESERVATION` seconds (a stopped process, a reused pid) too.
-Packed runs are never starved: reservations cover at most half the devices at once (at
-least one; a request for more devices than that may reserve all it needs, alone), only a
-device not held whole can be reserved, and a reserved device takes no new runs, so it
-drains within its longest current run. A request for several whole devices reserves all
-of them or none, so two such requests cannot each hold part of what the other waits for.
+would keep every device busy. So a whole-device request that finds no empty device
+**reserves** devices (an entry ``reserve: true`` in the same state file): no new packed run
+lands on a reserved device, which drains, and the request takes it when it is empty (its
+lease replaces the reservation), unless a better-ranked whole-device request takes it first
+(the reservation then stays for the next time it drains). The request renews its reservation and its waiting file while
+it waits and drops both when it gets its devices, times out or is interrupted; a reserver
+or waiter whose process died is dropped like a dead holder, and one not renewed for
+:data:`STALE_RESERVATION` seconds (a stopped process, a reused pid) too. Packed runs are
+never starved: reservations cover at most half the devices at once (at least one; a
+request for more devices than that may reserve all it needs, alone), only a device not
+held whole can be reserved, and a reserved device takes no new runs, so it drains within
+its longest current run. A request for several whole devices reserves all of them or
+none, so two such requests cannot each hold part of what the other waits for.
 
-Waiters look for changes cheaply (one ``stat`` per state file each poll) and read the
-files again only when one changed, or every ``rescan`` seconds (to notice dead holders).
+Waiters look for changes cheaply (one ``stat`` per state file and of the waiting folder
+each poll, shared by the threads of a process), read again only the files that changed,
+and one of them reads every file every ``rescan`` seconds (to notice dead holders and
+stale entries, whose waiting files it removes).
 
 The devices are an outer ``CUDA_VISIBLE_DEVICES`` (or every GPU ``nvidia-smi`` lists), with
 their memory from ``nvidia-smi``; ``--repro-gpus`` picks among them by position, and
-``PYTEST_REPRO_FAKE_GPUS`` (``"0:80GiB,1:80GiB"`` or ``"8x80GiB"``) stands in for the
+``PYTEST_REPRO_FAKE_GPUS`` (``"0:80GiB,1:40GiB"`` or ``"8x80GiB"``) stands in for the
 inventory, so the scheduler is tested on a machine without GPUs::
 
     leases = GpuLeases(Path(".repro/locks"), devices=fake_inventory("2x80GiB"))
-    with leases.lease(1, memory=20 * 2**30) as ids:   # ("0",)
+    with leases.lease(1, memory=20 * 2**30, expected=600.0) as ids:   # ("0",)
         ...
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import math
 import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from pytest_repro.execution import gpu_files as files
+from pytest_repro.execution import gpu_state as st
+from pytest_repro.execution.gpu_files import Stamp
+from pytest_repro.execution.gpu_state import STALE_RESERVATION, Device, Entry, Request
 
 #: The environment variable that stands in for the GPU inventory (tests, benchmarks).
 FAKE_GPUS = "PYTEST_REPRO_FAKE_GPUS"
-#: Seconds after which a reservation its request has not renewed is dropped.
-STALE_RESERVATION = 60.0
+#: The folder, in the lock folder, of the waiting requests' files (``<token>.json``).
+WAITING = "gpus-waiting"
 _MIB = 2**20
-#: Seconds between tries for a busy state-file lock (each holds it for well under one).
-_LOCK_POLL = 0.001
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    """One GPU a run may lease: its id as ``CUDA_VISIBLE_DEVICES`` names it, its memory."""
-
-    id: str
-    memory: int | None = None  # bytes; None when unknown (then only whole-device leases)
 
 
 def fake_inventory(text: str) -> tuple[Device, ...]:
@@ -137,6 +148,27 @@ def visible_gpus() -> tuple[str, ...]:
     return tuple(d.id for d in inventory())
 
 
+@dataclass(slots=True, kw_only=True)
+class _View:
+    """What one look at the files found (shared by the threads of a process that look at
+    the same stamps): each device's live entries and free room, and the waiting requests."""
+
+    stamps: tuple[Stamp, ...]
+    states: dict[str, list[Entry]]
+    room: dict[str, st.Room]
+    queue: list[Request]  # the requests waiting (those already served left out)
+    served: dict[str, list[Device]] | None = None  # the queue's plan, once worked out
+
+    def plan(self, request: Request) -> list[Device]:
+        """What ``request`` may claim now, after the waiters ranked before it."""
+        if any(r.token == request.token for r in self.queue):
+            if self.served is None:
+                self.served = st.plan(self.room, sorted(self.queue, key=st.rank))
+            return self.served.get(request.token, [])
+        ranked = sorted([*self.queue, request], key=st.rank)  # not queued yet
+        return st.plan(self.room, ranked)[request.token]
+
+
 class GpuLeases:
     """Hands out devices, whole or by memory, under per-device state files in ``lock_dir``.
 
@@ -159,35 +191,67 @@ class GpuLeases:
             d.id: lock_dir / f"gpu-{re.sub(r'[^A-Za-z0-9._-]', '_', d.id)}.json"
             for d in self.devices
         }
+        self._waiting = lock_dir / WAITING
+        #: each file's stamp and live entries as this process's threads last read them
+        self._seen: dict[Path, tuple[Stamp, list[Entry]]] = {}
+        self._view: _View | None = None  # the last look of any of this process's threads
+        self._stamped: tuple[float, tuple[Stamp, ...]] | None = None  # when, and the stamps
+        self._posted: dict[str, tuple[int, Entry]] = {}  # the waiting files read: inode, entry
+        self._scanned = -float("inf")  # when a thread here last read every file (monotonic)
 
     @contextmanager
     def lease(
-        self, count: int, timeout: float | None = None, memory: int | None = None
+        self,
+        count: int,
+        timeout: float | None = None,
+        memory: int | None = None,
+        expected: float | None = None,
     ) -> Iterator[tuple[str, ...]]:
         """Hold ``count`` devices (``memory`` bytes on each, or all of each) for the block;
         waits while they are busy (a whole-device request reserves devices meanwhile).
-        RuntimeError when no wait can satisfy the request, TimeoutError after ``timeout``."""
+        ``expected`` is the seconds the block is expected to take (None when unknown): among
+        waiters, longer runs go first (see the module docstring).
+        RuntimeError when no wait can satisfy the request, TimeoutError after ``timeout``,
+        ValueError for an ``expected`` that is not a finite number of seconds >= 0."""
+        if expected is not None and not (math.isfinite(expected) and expected >= 0):
+            raise ValueError(f"expected={expected!r} is not a number of seconds >= 0; pass None")
         if count <= 0:
             yield ()
             return
         self._check(count, memory)
         self.lock_dir.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex
-        held = self._acquire(count, memory, token, timeout)
+        request = Request(
+            token=uuid.uuid4().hex,
+            count=count,
+            memory=memory,
+            devices=self.devices,
+            since=time.time(),
+            expected=expected or 0.0,
+        )
+        held = self._acquire(request, timeout)
         try:
             yield tuple(d.id for d in held)
         finally:
             for device in held:
-                self._update(device, lambda holders: _without(holders, token))
+                self._update(device, lambda holders: st.without(holders, request.token))
 
-    def holders(self) -> dict[str, list[dict[str, Any]]]:
+    def holders(self) -> dict[str, list[Entry]]:
         """Every device's live leases, reservations left out (what the benchmark and tests
         check for over-commit)."""
-        return {d.id: _leases(self._read(d)) for d in self.devices}
+        return {d.id: st.leases(files.read(self._paths[d.id])) for d in self.devices}
 
-    def reservations(self) -> dict[str, list[dict[str, Any]]]:
+    def reservations(self) -> dict[str, list[Entry]]:
         """Every device's live reservations (at most one each)."""
-        return {d.id: [h for h in self._read(d) if h.get("reserve")] for d in self.devices}
+        return {
+            d.id: [h for h in files.read(self._paths[d.id]) if h.get("reserve")]
+            for d in self.devices
+        }
+
+    def waiting(self) -> list[Entry]:
+        """The live waiting requests' entries, first served first."""
+        entries = st.alive(list(files.posts(self._waiting, {})[0].values()))
+        ranked = [(st.rank(r), e) for e in entries if (r := st.waiter(e)) is not None]
+        return [e for _, e in sorted(ranked, key=lambda pair: pair[0])]
 
     # -- inside ------------------------------------------------------------------------------
     def _check(self, count: int, memory: int | None) -> None:
@@ -210,261 +274,175 @@ class GpuLeases:
                     "run.resources.gpu_memory, or run it where a larger GPU is visible"
                 )
 
-    def _acquire(
-        self, count: int, memory: int | None, token: str, timeout: float | None
-    ) -> list[Device]:
+    def _acquire(self, request: Request, timeout: float | None) -> list[Device]:
         deadline = None if timeout is None else time.monotonic() + timeout
-        reserving = memory is None
-        reserved = False
+        token, count = request.token, request.count
+        reserving = request.memory is None
+        queued = False
+        reserved: set[Device] = set()  # every device this request reserved (to drop at the end)
+        mine: list[Device] = []  # the devices reserved for it now
         renewed = time.monotonic()
-        stamp: tuple[tuple[int, int, int] | None, ...] | None = None
-        looked = -float("inf")
+        stamp: tuple[Stamp, ...] | None = None
+        looked = time.monotonic()
         try:
             while True:
                 now = time.monotonic()
-                current = self._stamp()
-                if current != stamp or now - looked >= self.rescan:
+                current = self._stamp(now)
+                fresh = now - self._scanned >= self.rescan  # no thread here read all lately
+                if current != stamp or now - looked >= self.rescan or fresh:
                     stamp, looked = current, now
-                    states = self._states()
-                    held, busy = self._try(count, memory, token, states)
+                    if fresh:
+                        self._scanned = now
+                    view = self._look(current, fresh)
+                    states = view.states
+                    held, fits = self._try(request, view)
                     if held is not None:
+                        reserved.difference_update(held)  # claiming took their reservation
                         return held
-                    if busy:  # another process was changing a device: look again soon
-                        stamp = None
-                    if reserving:
-                        mine = [d for d in self.devices if _reserver(states[d.id]) == token]
+                    if fits:  # room goes to better-ranked waiters, or the view was old
+                        stamp = None  # look again at the next poll
+                    if not queued:  # from now on the others see it waiting
+                        files.post(self._waiting, token, request.entry(time.time()))
+                        queued = True
+                    if reserving and not fits:  # no empty device: drain some
+                        mine = [d for d in self.devices if st.reserver(states[d.id]) == token]
                         if len(mine) < count:
                             if mine:  # one was dropped as stale: start again, all or none
                                 self._unreserve(mine, token)
-                            reserved = self._reserve(count, token, states) or reserved
-                        elif now - renewed > STALE_RESERVATION / 4:
-                            renewed = now
-                            for device in mine:
-                                self._update(device, lambda h: _renew(h, token))
+                            reserved.update(self._reserve(count, token, states))
+                            mine = []
+                if now - renewed > STALE_RESERVATION / 4:
+                    renewed = now
+                    if queued:
+                        files.post(self._waiting, token, request.entry(time.time()))
+                    for device in mine:
+                        self._update(device, lambda h: st.renew(h, token))
                 if deadline is not None and time.monotonic() > deadline:
-                    what = f"{count} GPU(s)" + (f" with {_size(memory)} free" if memory else "")
+                    what = f"{count} GPU(s)" + (
+                        f" with {_size(request.memory)} free" if request.memory else ""
+                    )
                     raise TimeoutError(f"no {what} became free within {timeout:.0f}s")
                 time.sleep(self.poll)
         finally:
-            if reserved:
-                self._unreserve(self.devices, token)
+            self._unreserve([d for d in self.devices if d in reserved], token)
+            if queued:
+                files.unpost(self._waiting, token)
 
-    def _try(
-        self, count: int, memory: int | None, token: str, states: dict[str, list[dict[str, Any]]]
-    ) -> tuple[list[Device] | None, bool]:
-        """Claim ``count`` devices that look free in ``states`` (each claim is checked again
-        under its device's lock, skipped when another process holds that lock): the devices,
-        or None with any partial claim undone; and whether a busy lock was skipped (then
-        the waiter looks again at its next poll)."""
-        free = {d.id: _free(d, _leases(states[d.id])) for d in self.devices}
-        open_ = [d for d in self.devices if _reserver(states[d.id]) in (None, token)]
-        if memory is None:  # whole devices: empty ones, those this request reserved first
-            order = sorted(
-                (d for d in open_ if not _leases(states[d.id])),
-                key=lambda d: (_reserver(states[d.id]) != token, d.id),
-            )
-        else:  # best fit: the least free memory that still fits
-            order = sorted(
-                (
-                    d
-                    for d in open_
-                    if (free[d.id] is None and not _leases(states[d.id]))
-                    or (free[d.id] or 0) >= memory
-                ),
-                key=lambda d: (free[d.id] is None, free[d.id] or 0, d.id),
-            )
-        if len(order) < count:
+    def _try(self, request: Request, view: _View) -> tuple[list[Device] | None, bool]:
+        """Claim the devices ``request`` may take in ``view`` once the waiters ranked before
+        it have taken what they fit, each checked again under its device's lock (waited
+        for: its holder is only rewriting the file): the devices, or None with any partial
+        claim undone; and whether it fitted in ``view`` (False: it has to wait for room).
+        Only the planned devices are tried, so that a run never lands on a device the plan
+        keeps for another; when one no longer has the room, the view was old."""
+        order = st.order(self.devices, view.room, request.memory, request.token)
+        if len(order) < request.count:
             return None, False
+        if view.queue:
+            order = view.plan(request)
+            if len(order) < request.count:
+                return None, True  # what is free goes to waiters before this one
         held: list[Device] = []
-        busy = False
-        for device in order:
-            if len(held) == count:
-                break
-            got = self._update(device, lambda h, d=device: _claim(d, h, memory, token), wait=False)
-            if got:
-                held.append(device)
-            busy = busy or got is None
-        if len(held) == count:
-            return held, busy
-        for device in held:
-            self._update(device, lambda holders: _without(holders, token))
-        return None, busy
+        for device in order[: request.count]:
+            if not self._update(device, functools.partial(_claim, device, request)):
+                for got in held:
+                    self._update(got, lambda holders: st.without(holders, request.token))
+                return None, True
+            held.append(device)
+        return held, True
 
-    def _reserve(self, count: int, token: str, states: dict[str, list[dict[str, Any]]]) -> bool:
+    def _reserve(self, count: int, token: str, states: dict[str, list[Entry]]) -> list[Device]:
         """Reserve ``count`` devices for a waiting whole-device request, all or none: those
         with the least memory leased (the quickest to drain), never one held whole or
-        reserved by another request, within the cap on reserved devices."""
-        taken = sum(1 for d in self.devices if _reserver(states[d.id]) not in (None, token))
+        reserved by another request, within the cap on reserved devices: the devices
+        reserved (none when it could not reserve them all)."""
+        taken = sum(1 for d in self.devices if st.reserver(states[d.id]) not in (None, token))
         if taken + count > max(len(self.devices) // 2, 1, count):
-            return False
+            return []
         candidates = sorted(
             (
                 d
                 for d in self.devices
-                if _reserver(states[d.id]) is None
-                and not any(h.get("whole") for h in _leases(states[d.id]))
+                if st.reserver(states[d.id]) is None
+                and not any(h.get("whole") for h in st.leases(states[d.id]))
             ),
             key=lambda d: (
-                sum(int(h.get("bytes", 0)) for h in _leases(states[d.id])),
-                len(_leases(states[d.id])),
+                sum(int(h.get("bytes", 0)) for h in st.leases(states[d.id])),
+                len(st.leases(states[d.id])),
                 d.id,
             ),
         )[:count]
         if len(candidates) < count:
-            return False
+            return []
         now = time.time()
         got: list[Device] = []
         for device in candidates:
-            if not self._update(device, lambda h: _reserve_on(h, token, now)):
+            if not self._update(device, lambda h: st.reserve_on(h, token, now)):
                 self._unreserve(got, token)
-                return False
+                return []
             got.append(device)
-        return True
+        return got
 
     def _unreserve(self, devices: Sequence[Device], token: str) -> None:
         for device in devices:
-            self._update(device, lambda h: _unreserved(h, token))
+            self._update(device, lambda h: st.unreserved(h, token))
 
-    def _path(self, device: Device) -> Path:
-        return self._paths[device.id]
+    def _files(self) -> list[Path]:
+        return [*self._paths.values(), self._waiting]
 
-    def _stamp(self) -> tuple[tuple[int, int, int] | None, ...]:
-        """Each state file's inode, change time and size: a replaced file has a new one."""
-        out: list[tuple[int, int, int] | None] = []
-        for device in self.devices:
-            try:
-                st = os.stat(self._path(device))
-            except OSError:
-                out.append(None)
-            else:
-                out.append((st.st_ino, st.st_mtime_ns, st.st_size))
-        return tuple(out)
+    def _stamp(self, now: float) -> tuple[Stamp, ...]:
+        """The files' stamps: those another thread of this process took less than half a
+        poll ago, or new ones."""
+        shared = self._stamped
+        if shared is not None and 0 <= now - shared[0] < self.poll / 2:
+            return shared[1]
+        current = files.stamp(self._files())
+        self._stamped = (now, current)
+        return current
 
-    def _states(self) -> dict[str, list[dict[str, Any]]]:
-        """Every device's live entries, read without the locks: a writer replaces a state
-        file whole, so a reader sees the old account or the new one, never half of one."""
-        return {d.id: _alive(_load(self._path(d))) for d in self.devices}
-
-    def _read(self, device: Device) -> list[dict[str, Any]]:
-        path = self._path(device)
-        with FileLock(str(path) + ".lock", thread_local=False, poll_interval=_LOCK_POLL):
-            return _alive(_load(path))
-
-    def _update(self, device: Device, change: Any, wait: bool = True) -> bool | None:
-        """Apply ``change(holders) -> new holders | None`` under the device's lock; False
-        when it declined (returned None); None, without waiting, when ``wait`` is False and
-        another process holds the lock."""
-        path = self._path(device)
-        lock = FileLock(
-            str(path) + ".lock", thread_local=False, blocking=wait, poll_interval=_LOCK_POLL
+    def _look(self, stamps: tuple[Stamp, ...], fresh: bool) -> _View:
+        """Every device's live entries and the waiting requests, read without the locks (a
+        writer replaces a file whole, so a reader sees the old account or the new one, never
+        half of one); a file whose stamp is unchanged is not read again unless ``fresh``."""
+        view = self._view
+        if view is not None and view.stamps == stamps and not fresh:
+            return view
+        found = []
+        for path, stamp in zip(self._paths.values(), stamps, strict=False):
+            kept = self._seen.get(path)
+            if fresh or kept is None or kept[0] != stamp:
+                kept = (stamp, st.alive(files.load(path)))
+                self._seen[path] = kept
+            found.append(kept[1])
+        kept = self._seen.get(self._waiting)
+        if fresh or kept is None or kept[0] != stamps[-1]:
+            entries, self._posted = files.posts(self._waiting, {} if fresh else self._posted)
+            kept = (stamps[-1], st.alive(list(entries.values())))
+            self._seen[self._waiting] = kept
+            if fresh:  # the files of waiters that died or stopped renewing go
+                live = {id(e) for e in kept[1]}
+                for gone in [n for n, e in entries.items() if id(e) not in live]:
+                    files.unpost(self._waiting, gone)
+        states = {d.id: entries for d, entries in zip(self.devices, found, strict=True)}
+        served = {h.get("token") for entries in states.values() for h in st.leases(entries)}
+        posted = [r for e in kept[1] if (r := st.waiter(e)) is not None]
+        view = _View(
+            stamps=stamps,
+            states=states,
+            room=st.rooms(states),
+            queue=[r for r in posted if r.token not in served],
         )
-        try:
-            lock.acquire()
-        except Timeout:
-            return None
-        try:
-            holders = _alive(_load(path))
-            new = change(holders)
-            if new is None:
-                return False
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(new), encoding="utf-8")
-            os.replace(tmp, path)
-            return True
-        finally:
-            lock.release()
+        self._view = view
+        return view
+
+    def _update(
+        self, device: Device, change: Callable[[list[Entry]], list[Entry] | None], wait: bool = True
+    ) -> bool | None:
+        return files.write(self._paths[device.id], change, wait)
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [h for h in data if isinstance(h, dict)] if isinstance(data, list) else []
-
-
-def _alive(holders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    oldest = time.time() - STALE_RESERVATION
-    for holder in holders:
-        if holder.get("reserve") and float(holder.get("seen", 0)) < oldest:
-            continue  # a reservation nobody renewed: its request is gone
-        pid = holder.get("pid")
-        try:
-            if isinstance(pid, int):
-                os.kill(pid, 0)
-        except ProcessLookupError:
-            continue  # its session died: the lease (or reservation) is gone
-        except PermissionError:
-            pass  # alive, another user's
-        out.append(holder)
-    return out
-
-
-def _leases(holders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [h for h in holders if not h.get("reserve")]
-
-
-def _reserver(holders: list[dict[str, Any]]) -> str | None:
-    """The token of the request holding the device's reservation, or None."""
-    for holder in holders:
-        if holder.get("reserve"):
-            return str(holder.get("token"))
-    return None
-
-
-def _free(device: Device, leases: list[dict[str, Any]]) -> int | None:
-    if any(h.get("whole") for h in leases):
-        return 0
-    if device.memory is None:
-        return None if not leases else 0
-    return device.memory - sum(int(h.get("bytes", 0)) for h in leases)
-
-
-def _claim(
-    device: Device, holders: list[dict[str, Any]], memory: int | None, token: str
-) -> list[dict[str, Any]] | None:
-    if _reserver(holders) not in (None, token):
-        return None  # drained for a waiting whole-device request
-    leases = _leases(holders)
-    entry: dict[str, Any] = {"token": token, "pid": os.getpid()}
-    if memory is None or device.memory is None:  # the whole device, nothing else on it
-        if leases:
-            return None
-        entry.update(whole=True, bytes=device.memory or 0)
-    else:
-        free = _free(device, leases)
-        if free is None or free < memory:
-            return None
-        entry["bytes"] = memory
-    return [*holders, entry]
-
-
-def _reserve_on(
-    holders: list[dict[str, Any]], token: str, now: float
-) -> list[dict[str, Any]] | None:
-    if _reserver(holders) is not None or any(h.get("whole") for h in holders):
-        return None
-    entry = {"token": token, "pid": os.getpid(), "reserve": True, "since": now, "seen": now}
-    return [*holders, {**entry, "bytes": 0}]
-
-
-def _renew(holders: list[dict[str, Any]], token: str) -> list[dict[str, Any]] | None:
-    if _reserver(holders) != token:
-        return None
-    now = time.time()
-    return [{**h, "seen": now} if h.get("reserve") else h for h in holders]
-
-
-def _unreserved(holders: list[dict[str, Any]], token: str) -> list[dict[str, Any]] | None:
-    if _reserver(holders) != token:
-        return None
-    return [h for h in holders if not (h.get("reserve") and h.get("token") == token)]
-
-
-def _without(holders: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
-    """The holders without this request's leases (its reservation, if any, stays)."""
-    return [h for h in holders if h.get("token") != token or h.get("reserve")]
+def _claim(device: Device, request: Request, holders: list[Entry]) -> list[Entry] | None:
+    return st.claim(device, holders, request.memory, request.token)
 
 
 def _size(value: int | None) -> str:
@@ -476,6 +454,7 @@ def _size(value: int | None) -> str:
 __all__ = [
     "FAKE_GPUS",
     "STALE_RESERVATION",
+    "WAITING",
     "Device",
     "GpuLeases",
     "fake_inventory",
