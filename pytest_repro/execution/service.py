@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import secrets
 import sys
 import threading
@@ -354,22 +355,26 @@ class RunService:
         return record
 
     def _estimate(self, request: RunRequest) -> float | None:
-        """Seconds the run may take, from the paper's recorded runs (for the heartbeat)."""
+        """Seconds the run may take, from its paper's recorded runs (heartbeat, GPU rank)."""
         if self._paper_history is None:
             return None
         from pytest_repro.forecast import estimate
 
         try:
-            return estimate(request, self._paper_history(request.spec.display))
+            seconds = estimate(request, self._paper_history(request.spec.display))
         except Exception:  # a heartbeat's estimate must never fail a run
             return None
+        return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
 
     @contextlib.contextmanager
     def _devices(self, request: RunRequest) -> Iterator[tuple[str, ...]]:
         if request.gpus <= 0 or self._gpu_lease is None:
             yield ()
             return
-        with self._gpu_lease(request.gpus, memory=request.gpu_memory) as devices:
+        # The run's expected seconds (from the ledger's earlier runs of it) rank it among
+        # runs waiting for devices: of those waiting together, the longest starts first.
+        expected = self._estimate(request)
+        with self._gpu_lease(request.gpus, memory=request.gpu_memory, expected=expected) as devices:
             yield devices
 
     def _finish(

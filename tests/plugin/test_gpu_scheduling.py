@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import MakePaper, claim
@@ -66,3 +68,39 @@ def test_gpu_memory_without_a_gpu_is_an_error_at_its_line(
             "*paper.yaml:6: run.resources.gpu_memory: is GPU memory per leased device, but the run leases no GPU*"
         ]
     )
+
+
+LEASE_SPY = """\
+import json, pathlib
+from pytest_repro.execution import gpus
+
+_lease = gpus.GpuLeases.lease
+
+
+def lease(self, count, timeout=None, memory=None, expected=None):
+    with open(pathlib.Path(__file__).parent / "leases.jsonl", "a") as out:
+        out.write(json.dumps(expected) + "\\n")
+    return _lease(self, count, timeout=timeout, memory=memory, expected=expected)
+
+
+gpus.GpuLeases.lease = lease
+"""
+
+
+def test_a_run_asks_for_its_devices_with_the_seconds_its_earlier_runs_took(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting runs are ranked by their expected time: a run the ledger has seen before
+    brings its estimate to the lease; a run never seen brings none."""
+    monkeypatch.setenv("PYTEST_REPRO_FAKE_GPUS", "1x80GiB")
+    make_paper(header=HEADER, train=TRAIN)
+    pytester.makeconftest(LEASE_SPY)
+    spy = pytester.path / "leases.jsonl"
+    pytester.runpytest(*FAST).assert_outcomes(passed=1)
+    first = [json.loads(line) for line in spy.read_text().split()]
+    assert first == [None, None, None]  # three seeds, no history yet
+    spy.unlink()
+    pytester.runpytest("--repro-rerun=all", *FAST).assert_outcomes(passed=1)
+    again = [json.loads(line) for line in spy.read_text().split()]
+    assert len(again) == 3
+    assert all(isinstance(s, float) and 0 <= s < 60 for s in again), again
