@@ -96,11 +96,12 @@ def test_a_run_asks_for_its_devices_with_the_seconds_its_earlier_runs_took(
     make_paper(header=HEADER, train=TRAIN)
     pytester.makeconftest(LEASE_SPY)
     spy = pytester.path / "leases.jsonl"
-    pytester.runpytest(*FAST).assert_outcomes(passed=1)
+    # in a process of its own: the spy patches the lease class of the process it runs in
+    pytester.runpytest_subprocess(*FAST).assert_outcomes(passed=1)
     first = [json.loads(line) for line in spy.read_text().split()]
     assert first == [None, None, None]  # three seeds, no history yet
     spy.unlink()
-    pytester.runpytest("--repro-rerun=all", *FAST).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--repro-rerun=all", *FAST).assert_outcomes(passed=1)
     again = [json.loads(line) for line in spy.read_text().split()]
     assert len(again) == 3
     assert all(isinstance(s, float) and 0 <= s < 60 for s in again), again
