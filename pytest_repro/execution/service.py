@@ -152,6 +152,8 @@ class RunService:
         Every record obtained (reused or executed) is kept in :attr:`memo` for the session.
         A forced request (``--repro-rerun``) reuses only a run executed in this session.
         """
+        if all(not r.force and r.cache_key in self.memo for r in requests):
+            return [self.memo[r.cache_key] for r in requests]  # claims sharing runs ask again
         missing = [r for r in _unique(requests) if not self._known(r)]
         reusable = [r for r in missing if not r.force and self.cfg.reuse and self.store is not None]
         if reusable and self.store is not None:
@@ -371,9 +373,7 @@ class RunService:
         if request.gpus <= 0 or self._gpu_lease is None:
             yield ()
             return
-        # The run's expected seconds (from the ledger's earlier runs of it) rank it among
-        # runs waiting for devices: of those waiting together, the longest starts first.
-        expected = self._estimate(request)
+        expected = self._estimate(request)  # ranks it among runs waiting for devices
         with self._gpu_lease(request.gpus, memory=request.gpu_memory, expected=expected) as devices:
             yield devices
 
