@@ -37,18 +37,52 @@ pandas) nor ``datasets``; each loader imports what it needs.
 
 from __future__ import annotations
 
-from pytest_repro.data.fingerprint import (
-    HASH_CACHE_FILE,
-    HashCache,
-    file_sha256,
-    fingerprint_value,
-)
-from pytest_repro.data.hf_source import PACKAGED_BUILDERS
-from pytest_repro.data.kinds import Loaded, SourceKind
-from pytest_repro.data.loading import DataFingerprint, identity, identity_parts, load
-from pytest_repro.data.overlap import OverlapReport, train_test_overlap
-from pytest_repro.data.registry import SOURCE_KINDS
-from pytest_repro.data.summary import summarize
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_repro.data.fingerprint import (
+        HASH_CACHE_FILE,
+        HashCache,
+        file_sha256,
+        fingerprint_value,
+    )
+    from pytest_repro.data.hf_source import PACKAGED_BUILDERS
+    from pytest_repro.data.kinds import Loaded, SourceKind
+    from pytest_repro.data.loading import DataFingerprint, identity, identity_parts, load
+    from pytest_repro.data.overlap import OverlapReport, train_test_overlap
+    from pytest_repro.data.registry import SOURCE_KINDS
+    from pytest_repro.data.summary import summarize
+
+#: Where each name of this package lives: a module is imported when one of its names is
+#: first asked for (``from pytest_repro.data.pins import ...`` loads the pins alone).
+_HOME = {
+    "HASH_CACHE_FILE": "fingerprint",
+    "HashCache": "fingerprint",
+    "file_sha256": "fingerprint",
+    "fingerprint_value": "fingerprint",
+    "PACKAGED_BUILDERS": "hf_source",
+    "Loaded": "kinds",
+    "SourceKind": "kinds",
+    "DataFingerprint": "loading",
+    "identity": "loading",
+    "identity_parts": "loading",
+    "load": "loading",
+    "OverlapReport": "overlap",
+    "train_test_overlap": "overlap",
+    "SOURCE_KINDS": "registry",
+    "summarize": "summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HASH_CACHE_FILE",

@@ -277,6 +277,8 @@ def _read_pylock(text: str, shown: str) -> tuple[Pin, ...]:
 
 def parse_requirements(spec: EnvironmentSpec) -> list[tuple[Requirement, Location | None]]:
     """``environment.requires`` as PEP 508 requirements, each with its YAML location."""
+    if not spec.requires:
+        return []
     from packaging.requirements import InvalidRequirement, Requirement
 
     parsed: list[tuple[Requirement, Location | None]] = []

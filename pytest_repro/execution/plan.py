@@ -132,6 +132,8 @@ def _ignore_patterns(folder: Path) -> list[str]:
 
 def requirement_names(spec: PaperSpec) -> tuple[str, ...]:
     """Distribution names the paper pins, for the environment fingerprint."""
+    if not spec.environment.requires:
+        return ()
     from packaging.requirements import InvalidRequirement, Requirement
 
     names = []

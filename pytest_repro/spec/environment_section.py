@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from pytest_repro.spec.context import SpecContext
 from pytest_repro.spec.fields import MISSING, MapReader, describe
 from pytest_repro.spec.keys import ENVIRONMENT_KEYS
@@ -34,7 +31,9 @@ def build_environment(ctx: SpecContext, top: MapReader) -> EnvironmentSpec:
     requires = e.strings("requires")
     req_locs: list[Location] = []
     req_node = e.raw("requires")
-    if isinstance(requires, tuple):
+    if isinstance(requires, tuple) and requires:
+        from packaging.requirements import InvalidRequirement, Requirement
+
         children = req_node.value if req_node is not None and req_node.kind == "seq" else [req_node]
         for i, (text, child) in enumerate(zip(requires, children, strict=False)):
             line = child.line if child is not None else node.line
@@ -73,6 +72,8 @@ def _check_version(e: MapReader, key: str, spec: str) -> None:
     """A bare version (``3.11``) is read as ``~=3.11``; anything else must be a specifier."""
     if re.match(r"^\d", spec):
         spec = "==" + spec if spec.count(".") >= 2 else f"~={spec}" if "." in spec else f"=={spec}"
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         SpecifierSet(spec)
     except InvalidSpecifier:
