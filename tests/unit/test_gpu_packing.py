@@ -14,6 +14,8 @@ import pytest
 
 from pytest_repro.execution.gpus import Device, GpuLeases, fake_inventory, inventory, select
 
+from .gpu_watch import over_commits
+
 GIB = 2**30
 
 
@@ -81,29 +83,16 @@ def test_a_dead_sessions_lease_is_dropped(tmp_path: Path) -> None:
 
 def test_concurrent_holders_never_over_commit_a_device(tmp_path: Path) -> None:
     g = leases(tmp_path, "2x80GiB")
-    over: list[str] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            for device, hs in g.holders().items():
-                total = sum(h["bytes"] for h in hs)
-                if total > 80 * GIB or (any(h.get("whole") for h in hs) and len(hs) > 1):
-                    over.append(device)
-            time.sleep(0.002)
 
     def run(memory: int | None) -> None:
         with g.lease(1, memory=memory):
             time.sleep(0.02)
 
     sizes = [30 * GIB, 50 * GIB, None, 20 * GIB, 60 * GIB, None, 10 * GIB, 40 * GIB] * 2
-    watcher = threading.Thread(target=watch)
-    watcher.start()
     threads = [threading.Thread(target=run, args=(m,)) for m in sizes]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    watcher.join()
+    with over_commits(g, 80 * GIB) as over:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert over == []

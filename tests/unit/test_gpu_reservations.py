@@ -18,6 +18,8 @@ import pytest
 
 from pytest_repro.execution.gpus import STALE_RESERVATION, GpuLeases, fake_inventory
 
+from .gpu_watch import over_commits
+
 GIB = 2**30
 WAIT = 30.0  # seconds a test waits for another process before it fails
 
@@ -234,51 +236,45 @@ def test_two_multi_device_requests_do_not_lock_each_other_out(tmp_path: Path) ->
     assert done == [("0", "1"), ("0", "1")]
 
 
+@pytest.mark.parametrize("estimates", [False, True], ids=["no-estimates", "estimates"])
 def test_twenty_concurrent_mixed_leases_in_four_processes_never_over_commit(
-    tmp_path: Path,
+    tmp_path: Path, estimates: bool
 ) -> None:
+    """Whole and packed leases from four processes, first come first served or ranked by
+    their expected seconds: no device is ever over-committed and every lease ends."""
     g = leases(tmp_path, "2x80GiB")
     g.lock_dir.mkdir(parents=True)
     script = textwrap.dedent(
         """
-        import sys, threading, time
+        import random, sys, threading, time
         from pathlib import Path
         from pytest_repro.execution.gpus import GpuLeases, fake_inventory
 
         leases = GpuLeases(Path(sys.argv[1]), devices=fake_inventory("2x80GiB"), poll=0.005)
+        rng = random.Random(sys.argv[2])
+        choices = [None, 0.01, 0.03, 0.05] if sys.argv[3] == "1" else [None]
 
         def run(gib):
-            with leases.lease(1, memory=gib * 2**30 or None, timeout=60):
+            expected = rng.choice(choices)
+            with leases.lease(1, memory=gib * 2**30 or None, expected=expected, timeout=60):
                 time.sleep(0.03)
 
-        threads = [threading.Thread(target=run, args=(int(g),)) for g in sys.argv[2:]]
+        threads = [threading.Thread(target=run, args=(int(g),)) for g in sys.argv[4:]]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         """
     )
-    over: list[str] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        while not stop.is_set():
-            for device, hs in g.holders().items():
-                total = sum(h["bytes"] for h in hs)
-                if total > 80 * GIB or (any(h.get("whole") for h in hs) and len(hs) > 1):
-                    over.append(device)
-            time.sleep(0.002)
-
     mixes = [["30", "0", "50", "20", "60"], ["0", "10", "40", "0", "70"]] * 2
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    processes = [
-        subprocess.Popen([sys.executable, "-c", script, str(g.lock_dir), *mix]) for mix in mixes
-    ]
-    codes = [p.wait(timeout=120) for p in processes]
-    stop.set()
-    watcher.join()
+    flag = "1" if estimates else "0"
+    with over_commits(g, 80 * GIB) as over:
+        processes = [
+            subprocess.Popen([sys.executable, "-c", script, str(g.lock_dir), str(i), flag, *mix])
+            for i, mix in enumerate(mixes)
+        ]
+        codes = [p.wait(timeout=120) for p in processes]
     assert codes == [0, 0, 0, 0]
     assert over == []
     assert all(not hs for hs in g.holders().values())
-    assert reserved(g) == []
+    assert reserved(g) == [] and g.waiting() == []
