@@ -411,11 +411,10 @@ class Runtime:
                     continue
                 if any(r.force for r in requests):
                     continue
-                records = [cached.get(r.cache_key) for r in requests]
-                if any(r is None for r in records):
+                records = [cached[r.cache_key] for r in requests if r.cache_key in cached]
+                if len(records) < len(requests):
                     continue
-                header = self.header(spec, item)
-                key = verdicts.key(item, header, records)  # type: ignore[arg-type]
+                key = verdicts.key(item, self.header(spec, item), records)
                 if key is not None:
                     keys.append(key)
             verdicts.read_ahead(keys)
