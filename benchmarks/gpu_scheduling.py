@@ -380,8 +380,9 @@ def live(jobs: list[Job], devices: int, poll: float, durations: bool) -> Live:
             asked = time.perf_counter() - started
             with leases.lease(1, memory=None if memory is None else memory * GIB, **extra) as ids:
                 got = time.perf_counter() - started
-                look({ids[0]: leases.holders()[ids[0]]})  # as granted, with this lease in it
-                time.sleep(seconds)
+                look(leases.holders(ids[0]))  # as granted, with this lease in it
+                # the look is the watcher's time, not the run's: it holds for ``seconds`` in all
+                time.sleep(max(0.0, got + seconds - (time.perf_counter() - started)))
             grants.append((j, ids[0], asked, got, time.perf_counter() - started))
 
         go = threading.Event()  # every run asks at once

@@ -235,10 +235,11 @@ class GpuLeases:
             for device in held:
                 self._update(device, lambda holders: st.without(holders, request.token))
 
-    def holders(self) -> dict[str, list[Entry]]:
-        """Every device's live leases, reservations left out (what the benchmark and tests
-        check for over-commit)."""
-        return {d.id: st.leases(files.read(self._paths[d.id])) for d in self.devices}
+    def holders(self, *ids: str) -> dict[str, list[Entry]]:
+        """Every device's live leases, or those of the devices ``ids`` names, reservations
+        left out (what the benchmark and tests check for over-commit)."""
+        chosen = [d for d in self.devices if not ids or d.id in ids]
+        return {d.id: st.leases(files.read(self._paths[d.id])) for d in chosen}
 
     def reservations(self) -> dict[str, list[Entry]]:
         """Every device's live reservations (at most one each)."""
