@@ -285,10 +285,11 @@ class GpuLeases:
         renewed = time.monotonic()
         stamp: tuple[Stamp, ...] | None = None
         looked = time.monotonic()
+        raced = False
         try:
             while True:
                 now = time.monotonic()
-                current = self._stamp(now)
+                current = self._stamp(now, share=not raced)
                 fresh = now - self._scanned >= self.rescan  # no thread here read all lately
                 if current != stamp or now - looked >= self.rescan or fresh:
                     stamp, looked = current, now
@@ -296,12 +297,12 @@ class GpuLeases:
                         self._scanned = now
                     view = self._look(current, fresh)
                     states = view.states
-                    held, fits = self._try(request, view)
+                    held, fits, raced = self._try(request, view)
                     if held is not None:
                         reserved.difference_update(held)  # claiming took their reservation
                         return held
                     if fits:  # room goes to better-ranked waiters, or the view was old
-                        stamp = None  # look again at the next poll
+                        stamp = None  # look again at the next poll (at once after a race)
                     if not queued:  # from now on the others see it waiting
                         files.post(self._waiting, token, request.entry(time.time()))
                         queued = True
@@ -323,34 +324,38 @@ class GpuLeases:
                         f" with {_size(request.memory)} free" if request.memory else ""
                     )
                     raise TimeoutError(f"no {what} became free within {timeout:.0f}s")
+                if raced:  # another request took the room first: it moved, so look now
+                    continue
                 time.sleep(self.poll)
         finally:
             self._unreserve([d for d in self.devices if d in reserved], token)
             if queued:
                 files.unpost(self._waiting, token)
 
-    def _try(self, request: Request, view: _View) -> tuple[list[Device] | None, bool]:
+    def _try(self, request: Request, view: _View) -> tuple[list[Device] | None, bool, bool]:
         """Claim the devices ``request`` may take in ``view`` once the waiters ranked before
         it have taken what they fit, each checked again under its device's lock (waited
         for: its holder is only rewriting the file): the devices, or None with any partial
-        claim undone; and whether it fitted in ``view`` (False: it has to wait for room).
+        claim undone; whether it fitted in ``view`` (False: it has to wait for room); and
+        whether a claim was refused under the lock (another request changed the device
+        since ``view``, so a new look may find room at once).
         Only the planned devices are tried, so that a run never lands on a device the plan
         keeps for another; when one no longer has the room, the view was old."""
         order = st.order(self.devices, view.room, request.memory, request.token)
         if len(order) < request.count:
-            return None, False
+            return None, False, False
         if view.queue:
             order = view.plan(request)
             if len(order) < request.count:
-                return None, True  # what is free goes to waiters before this one
+                return None, True, False  # what is free goes to waiters before this one
         held: list[Device] = []
         for device in order[: request.count]:
             if not self._update(device, functools.partial(_claim, device, request)):
                 for got in held:
                     self._update(got, lambda holders: st.without(holders, request.token))
-                return None, True
+                return None, True, True
             held.append(device)
-        return held, True
+        return held, True, False
 
     def _reserve(self, count: int, token: str, states: dict[str, list[Entry]]) -> list[Device]:
         """Reserve ``count`` devices for a waiting whole-device request, all or none: those
@@ -391,11 +396,11 @@ class GpuLeases:
     def _files(self) -> list[Path]:
         return [*self._paths.values(), self._waiting]
 
-    def _stamp(self, now: float) -> tuple[Stamp, ...]:
+    def _stamp(self, now: float, share: bool = True) -> tuple[Stamp, ...]:
         """The files' stamps: those another thread of this process took less than half a
-        poll ago, or new ones."""
+        poll ago (when ``share``), or new ones."""
         shared = self._stamped
-        if shared is not None and 0 <= now - shared[0] < self.poll / 2:
+        if share and shared is not None and 0 <= now - shared[0] < self.poll / 2:
             return shared[1]
         current = files.stamp(self._files())
         self._stamped = (now, current)

@@ -96,3 +96,32 @@ def test_concurrent_holders_never_over_commit_a_device(tmp_path: Path) -> None:
         for t in threads:
             t.join()
     assert over == []
+
+
+def test_a_request_that_loses_a_race_for_room_looks_again_without_waiting_a_poll(
+    tmp_path: Path,
+) -> None:
+    # Best fit sends all sixteen to the same device first; fifteen lose that race. Room for
+    # all is there (8 x 10 GiB on each of two devices), so no loser has cause to sleep a
+    # poll: each looks again at once and takes what is left.
+    g = GpuLeases(tmp_path, devices=fake_inventory("2x80GiB"), poll=30.0)
+    go = threading.Event()
+    done = threading.Barrier(17)
+    granted: list[tuple[str, float]] = []
+
+    def run() -> None:
+        go.wait()
+        with g.lease(1, memory=10 * GIB, timeout=60) as ids:
+            granted.append((ids[0], time.monotonic()))
+            done.wait(timeout=60)  # everyone holds at once: sixteen leases, no sharing of turns
+
+    threads = [threading.Thread(target=run) for _ in range(16)]
+    for t in threads:
+        t.start()
+    began = time.monotonic()
+    go.set()
+    done.wait(timeout=60)
+    for t in threads:
+        t.join()
+    assert sorted(d for d, _ in granted) == ["0"] * 8 + ["1"] * 8
+    assert max(at for _, at in granted) - began < 15.0  # half the 30 s poll: nobody slept one
