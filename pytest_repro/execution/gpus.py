@@ -169,6 +169,10 @@ class _View:
         return st.plan(self.room, ranked)[request.token]
 
 
+#: Races for room a request may lose in a row and look again at once, before it sleeps a poll.
+_RACES = 8
+
+
 class GpuLeases:
     """Hands out devices, whole or by memory, under per-device state files in ``lock_dir``.
 
@@ -286,6 +290,7 @@ class GpuLeases:
         stamp: tuple[Stamp, ...] | None = None
         looked = time.monotonic()
         raced = False
+        races = 0  # races lost in a row since the last poll's sleep
         try:
             while True:
                 now = time.monotonic()
@@ -324,8 +329,10 @@ class GpuLeases:
                         f" with {_size(request.memory)} free" if request.memory else ""
                     )
                     raise TimeoutError(f"no {what} became free within {timeout:.0f}s")
-                if raced:  # another request took the room first: it moved, so look now
+                if raced and races < _RACES:  # another request took the room first: look now
+                    races += 1
                     continue
+                races = 0  # two requests that keep undoing each other's claims take turns
                 time.sleep(self.poll)
         finally:
             self._unreserve([d for d in self.devices if d in reserved], token)
