@@ -2,20 +2,25 @@
 the ideal, bracketed from both sides.
 
     python benchmarks/gpu_scheduling.py [--gpus 8] [--runs 40] [--seeds 0-4] [--search 2000]
+                                        [--repeat 1] [--processes] [--scale 1]
 
 For each seed, draws ``--runs`` runs (every fourth leases a whole device, the others 10, 20
-or 40 GiB of an 80 GiB device; each holds its lease 0.4-0.8 s) and runs them through the
-real :class:`GpuLeases` (``poll=0.005``), one thread each: the threads are started first
-and then all ask at once (the makespan counts from then), so which asks first is up to the
-scheduler of threads, not the order of the durations. Each run, as it gets its lease,
-reads its device's recorded leases, and a watcher reads every device's every 20 ms; each
-counts a device holding more than its memory, or a whole lease beside another. The runs go
-twice: once knowing nothing of their durations, as a run without history does, and once
-passing each run's true duration as ``expected`` (what the ledger's estimate stands for);
-the line says which. ``--repeat N`` runs each N times and reports the median makespan (the
-machine's load moves a single run by several per cent). The runs are threads of one
-Python process, so every lease's bookkeeping waits for the interpreter lock; a session's
-xdist workers are processes.
+or 40 GiB of an 80 GiB device; each holds its lease 0.4-0.8 s, times ``--scale``) and runs
+them through the real :class:`GpuLeases` (``poll=0.005``), one thread each, or with
+``--processes`` one process each with leases of its own on the same files, as a session's
+xdist workers have. They are started first, then all ask at once (the makespan counts from
+then), so which asks first is up to the operating system, not the order of the durations.
+Each run, as it gets its lease, reads its device's recorded leases (that look is counted
+inside the run's hold, not added to it), and a watcher reads every device's every 20 ms;
+each counts a device holding more than its memory, or a whole lease beside another. The
+runs go twice: once knowing nothing of their durations, as a run without history does, and
+once passing each run's true duration as ``expected`` (what the ledger's estimate stands
+for); the line says which. ``--repeat N`` runs each N times and reports the median makespan
+(the machine's load moves a single run by several per cent). Threads share one interpreter
+lock, so every lease's bookkeeping waits for it; processes share the machine's cores (forty
+of them polling on two cores is a load no session puts on them). The runs are short, so a
+fixed cost per grant weighs more than it does against runs of minutes: ``--scale 4`` shows
+how much.
 
 Each live line also gives where the time goes: the mean wait of whole-device and packed
 runs, the time from a release on a device to the next grant there for a run that was
@@ -33,9 +38,10 @@ bracketed:
 
 - **best offline schedule found**: the runs, known in advance, placed one by one in a
   list order at the earliest time a device has room for them all the way through (ties to
-  the fullest device), with the order improved by a fixed-seed local search (``--search``
-  tries, moving one run in the order, keeping a change that is no worse and, rarely, one
-  that is); the longest-first list schedule (at time 0 and at every finish, start each
+  the fullest device), with the order improved by a fixed-seed local search (half the
+  ``--search`` tries from the longest-first order, half from whole-device runs first,
+  longest first within each kind; each try moves one run in the order, keeping a change
+  that is no worse and, rarely, one that is); the longest-first list schedule (at time 0 and at every finish, start each
   waiting run in longest-first order that fits now, a whole-device run on an empty device,
   a packed run best fit) is tried too. Every schedule is checked (no device over its
   memory at any start, a whole-device run alone). It is feasible, so the ideal is **at
@@ -72,6 +78,8 @@ import argparse
 import heapq
 import inspect
 import math
+import multiprocessing
+import queue
 import random
 import statistics
 import sys
@@ -80,6 +88,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -281,19 +290,28 @@ def serial(order: list[int], jobs: list[Job], devices: int) -> list[Placed]:
 def best_offline(jobs: list[Job], devices: int, tries: int, seed: int) -> tuple[float, str]:
     """The shortest checked schedule found (see the docstring) and how it was found."""
     listed = check(jobs, devices, list_schedule(jobs, devices))
-    rng = random.Random(seed)
-    order = sorted(range(len(jobs)), key=lambda j: -jobs[j][1])
-    current = best = check(jobs, devices, serial(order, jobs, devices))
-    for _ in range(tries):
-        trial = order[:]
-        trial.insert(rng.randrange(len(trial)), trial.pop(rng.randrange(len(trial))))
-        value = check(jobs, devices, serial(trial, jobs, devices))
-        if value <= current or rng.random() < 0.02:
-            order, current = trial, value
-            best = min(best, value)
+    longest = sorted(range(len(jobs)), key=lambda j: -jobs[j][1])
+    whole_first = sorted(range(len(jobs)), key=lambda j: (jobs[j][0] is not None, -jobs[j][1]))
+    found = []
+    for start, name in ((longest, "longest first"), (whole_first, "whole-device runs first")):
+        rng = random.Random(seed)
+        order = start
+        current = best = check(jobs, devices, serial(order, jobs, devices))
+        for _ in range(tries // 2):
+            trial = order[:]
+            trial.insert(rng.randrange(len(trial)), trial.pop(rng.randrange(len(trial))))
+            value = check(jobs, devices, serial(trial, jobs, devices))
+            if value <= current or rng.random() < 0.02:
+                order, current = trial, value
+                best = min(best, value)
+        found.append((best, name))
+    best, name = min(found)
     if listed <= best:
         return listed, "the longest-first list schedule"
-    return best, f"local search, {tries} tries (longest-first list schedule {listed:.3f} s)"
+    return best, (
+        f"local search from {name}, {tries // 2} tries from each of two orders "
+        f"(longest-first list schedule {listed:.3f} s)"
+    )
 
 
 def lease_rule(jobs: list[Job], devices: int, durations: bool) -> float:
@@ -340,6 +358,13 @@ def lease_rule(jobs: list[Job], devices: int, durations: bool) -> float:
 
 
 # -- the live leases -----------------------------------------------------------------------
+@dataclass(slots=True)
+class _Started:
+    """When the runs were let go (a process-shared ``Value`` when they are processes)."""
+
+    value: float = 0.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Live:
     makespan: float
@@ -351,51 +376,117 @@ class Live:
     grants: list[tuple[int, str, float, float, float]]  # job, device, asked, got, released
 
 
-def live(jobs: list[Job], devices: int, poll: float, durations: bool) -> Live:
-    """Run ``jobs`` through real leases, one thread each, all asking at once."""
+def _over(holders: dict[str, list[dict[str, object]]]) -> list[str]:
+    """The devices among ``holders`` that hold more than their memory, or a whole lease
+    beside another."""
+    over = []
+    for device, held in holders.items():
+        whole = any(h.get("whole") for h in held)
+        if sum(int(str(h["bytes"])) for h in held) > DEVICE * GIB or (whole and len(held) > 1):
+            over.append(device)
+    return over
+
+
+def _run(
+    leases: GpuLeases, job: Job, durations: bool, go: Any, started: Any
+) -> tuple[str, float, float, float, list[str]]:
+    """One run: say it is ready, wait for ``go``, lease, check the device as granted, hold for the job's
+    seconds, release. Its device, when it asked, got and released (seconds from
+    ``started.value``, on the monotonic clock every process shares), and what the check at
+    the grant found over-committed."""
+    memory, seconds = job
+    extra = {"expected": seconds} if durations else {}
+    go[0].wait()  # ready
+    go[1].wait()
+    asked = time.monotonic() - started.value
+    with leases.lease(1, memory=None if memory is None else memory * GIB, **extra) as ids:
+        got = time.monotonic() - started.value
+        over = _over(leases.holders(ids[0]))  # as granted, with this lease in it
+        # the check is the watcher's time, not the run's: it holds for ``seconds`` in all
+        time.sleep(max(0.0, got + seconds - (time.monotonic() - started.value)))
+    return ids[0], asked, got, time.monotonic() - started.value, over
+
+
+def _process(
+    lock_dir: str,
+    devices: int,
+    poll: float,
+    job: Job,
+    durations: bool,
+    go: Any,
+    started: Any,
+    out: Any,
+    j: int,
+) -> None:
+    """A run in a process of its own, with its own leases on the shared files, as a
+    session's xdist workers have."""
+    leases = GpuLeases(Path(lock_dir), devices=fake_inventory(f"{devices}x80GiB"), poll=poll)
+    out.put((j, *_run(leases, job, durations, go, started)))
+
+
+def live(jobs: list[Job], devices: int, poll: float, durations: bool, processes: bool) -> Live:
+    """Run ``jobs`` through real leases, one thread (or process) each, all asking at once."""
     with tempfile.TemporaryDirectory() as tmp:
         leases = GpuLeases(Path(tmp), devices=fake_inventory(f"{devices}x80GiB"), poll=poll)
         over: list[str] = []
         grants: list[tuple[int, str, float, float, float]] = []
         stop = threading.Event()
-        started = time.perf_counter()
-
-        def look(holders: dict[str, list[dict[str, object]]]) -> None:
-            for device, held in holders.items():
-                whole = any(h.get("whole") for h in held)
-                if sum(int(str(h["bytes"])) for h in held) > DEVICE * GIB or (
-                    whole and len(held) > 1
-                ):
-                    over.append(device)
 
         def watch() -> None:
             while not stop.is_set():
-                look(leases.holders())
+                over.extend(_over(leases.holders()))
                 time.sleep(0.02)
 
-        def run(j: int) -> None:
-            memory, seconds = jobs[j]
-            extra = {"expected": seconds} if durations else {}
-            go.wait()
-            asked = time.perf_counter() - started
-            with leases.lease(1, memory=None if memory is None else memory * GIB, **extra) as ids:
-                got = time.perf_counter() - started
-                look(leases.holders(ids[0]))  # as granted, with this lease in it
-                # the look is the watcher's time, not the run's: it holds for ``seconds`` in all
-                time.sleep(max(0.0, got + seconds - (time.perf_counter() - started)))
-            grants.append((j, ids[0], asked, got, time.perf_counter() - started))
+        def record(
+            j: int, device: str, asked: float, got: float, released: float, found: list[str]
+        ) -> None:
+            grants.append((j, device, asked, got, released))
+            over.extend(found)
 
-        go = threading.Event()  # every run asks at once
+        context = multiprocessing.get_context("fork")
+        go = (  # every run is ready, then every run asks at once
+            (context.Barrier(len(jobs) + 1), context.Event())
+            if processes
+            else (threading.Barrier(len(jobs) + 1), threading.Event())
+        )
+        started = context.Value("d", 0.0) if processes else _Started()
+        out = context.Queue()
+        if processes:
+            workers: list[Any] = [
+                context.Process(
+                    target=_process,
+                    args=(tmp, devices, poll, jobs[j], durations, go, started, out, j),
+                )
+                for j in range(len(jobs))
+            ]
+        else:
+            workers = [
+                threading.Thread(
+                    target=lambda j=j: record(j, *_run(leases, jobs[j], durations, go, started))
+                )
+                for j in range(len(jobs))
+            ]
+        for w in workers:  # forked before the watcher thread starts: a fork copies no thread
+            w.start()
         watcher = threading.Thread(target=watch)
         watcher.start()
-        threads = [threading.Thread(target=run, args=(j,)) for j in range(len(jobs))]
-        for t in threads:
-            t.start()
-        started = time.perf_counter()
-        go.set()
-        for t in threads:
-            t.join()
-        makespan = time.perf_counter() - started
+        go[0].wait()
+        started.value = time.monotonic()
+        go[1].set()
+        if processes:
+            for _ in jobs:
+                while True:
+                    try:
+                        record(*out.get(timeout=1.0))
+                        break
+                    except queue.Empty:  # a run that died sends nothing: say so
+                        if any(w.exitcode not in (None, 0) for w in workers):
+                            raise RuntimeError(
+                                "a run's process failed; its error is above"
+                            ) from None
+        for w in workers:
+            w.join()
+        makespan = time.monotonic() - started.value
         stop.set()
         watcher.join()
     waits = {
@@ -445,17 +536,24 @@ def main() -> None:
     parser.add_argument("--search", type=int, default=2000, help="local-search tries per seed")
     parser.add_argument("--repeat", type=int, default=1, help="live runs per mode (median)")
     parser.add_argument("--poll", type=float, default=0.005)
+    parser.add_argument(
+        "--processes", action="store_true", help="each run a process of its own (xdist's case)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every run's seconds (default 1)"
+    )
     args = parser.parse_args()
     chosen = args.seeds or [args.seed if args.seed is not None else 0]
     knows = "expected" in inspect.signature(GpuLeases.lease).parameters
     modes = [False, True] if knows else [False]
     ratios: dict[bool, list[tuple[float, float]]] = {m: [] for m in modes}
     for seed in chosen:
-        jobs = draw(seed, args.runs)
+        jobs = [(m, args.scale * seconds) for m, seconds in draw(seed, args.runs)]
         whole = sum(1 for m, _ in jobs if m is None)
         print(
             f"seed {seed}: {args.runs} runs ({whole} whole-device, {args.runs - whole} packed) "
-            f"on {args.gpus} x {DEVICE} GiB"
+            f"on {args.gpus} x {DEVICE} GiB, each a {'process' if args.processes else 'thread'}"
+            + (f", seconds x{args.scale:g}" if args.scale != 1 else "")
         )
         best, how = best_offline(jobs, args.gpus, args.search, seed)
         simple, which = simple_bound(jobs, args.gpus)
@@ -466,7 +564,10 @@ def main() -> None:
         )
         memory_seconds = sum(need(j) * j[1] for j in jobs) / (args.gpus * DEVICE)
         for durations in modes:
-            tries = [live(jobs, args.gpus, args.poll, durations) for _ in range(args.repeat)]
+            tries = [
+                live(jobs, args.gpus, args.poll, durations, args.processes)
+                for _ in range(args.repeat)
+            ]
             got = sorted(tries, key=lambda t: t.makespan)[(len(tries) - 1) // 2]
             ratios[durations].append((got.makespan / best, got.makespan / bound))
             label = "given each run's duration" if durations else "no durations"
