@@ -27,8 +27,8 @@ would keep every device busy. So a whole-device request that finds no empty devi
 **reserves** devices (an entry ``reserve: true`` in the same state file): no new packed run
 lands on a reserved device, which drains, and the request takes it when it is empty (its
 lease replaces the reservation), unless a better-ranked whole-device request takes it first
-(the reservation then stays for the next time it drains). The request renews its reservation and its waiting file while
-it waits and drops both when it gets its devices, times out or is interrupted; a reserver
+(the reservation then stays for the next time it drains). The request renews its
+reservation and its waiting file while it waits and drops both when it gets its devices, times out or is interrupted; a reserver
 or waiter whose process died is dropped like a dead holder, and one not renewed for
 :data:`STALE_RESERVATION` seconds (a stopped process, a reused pid) too. Packed runs are
 never starved: reservations cover at most half the devices at once (at least one; a
@@ -40,7 +40,11 @@ none, so two such requests cannot each hold part of what the other waits for.
 Waiters look for changes cheaply (one ``stat`` per state file and of the waiting folder
 each poll, shared by the threads of a process), read again only the files that changed,
 and one of them reads every file every ``rescan`` seconds (to notice dead holders and
-stale entries, whose waiting files it removes).
+stale entries, whose waiting files it removes). A claim that another request beat to the
+room under the lock (its view was older than that request's write) looks again at once,
+with fresh stamps, instead of sleeping a poll: the room it did not get may be free
+elsewhere. After a few such races in a row it sleeps a poll, so requests that keep undoing
+each other's claims take turns.
 
 The devices are an outer ``CUDA_VISIBLE_DEVICES`` (or every GPU ``nvidia-smi`` lists), with
 their memory from ``nvidia-smi``; ``--repro-gpus`` picks among them by position, and
