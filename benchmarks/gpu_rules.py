@@ -1,0 +1,84 @@
+"""What the GPU lease rule costs by itself, over many draws and several mixes of runs, and
+what planning the whole queue would gain.
+
+    python benchmarks/gpu_rules.py [--seeds 40] [--gpus 8]
+
+No leases are taken: both schedules are worked out without latency, every run asking at
+time 0 with its true duration known (what the ledger's estimate stands for).
+
+- **lease rule**: the rule :class:`GpuLeases` follows, simulated as in
+  ``gpu_scheduling.py`` (``lease_rule``): at every finish, the waiters in rank order
+  (longest first), each started where it fits now.
+- **queue plan**: the schedule a waiter could work out from the whole queue instead: the
+  runs placed one by one at the earliest time a device has room for them all the way
+  through (``serial``), in two orders, longest first and whole-device runs first (longest
+  first within each kind), keeping the shorter. The leases do not do this today.
+
+For each mix and number of runs it prints the queue plan's makespan over the lease
+rule's: median, 90th percentile, the best and the worst draw (below 1: the plan is
+shorter). The mixes vary the share of whole-device runs, their length against the packed
+runs', the spread of durations and the packed runs' sizes, so that a change to the rule
+can be judged on more than the draw ``gpu_scheduling.py`` measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gpu_scheduling import Job, check, lease_rule, serial
+
+#: name: (every n-th run whole-device, packed seconds, whole-device seconds, packed GiB)
+MIXES: dict[str, tuple[int, tuple[float, float], tuple[float, float], list[int]]] = {
+    "a quarter whole-device (gpu_scheduling.py's draw)": (4, (0.4, 0.8), (0.4, 0.8), [10, 20, 40]),
+    "half whole-device": (2, (0.4, 0.8), (0.4, 0.8), [10, 20, 40]),
+    "a tenth whole-device": (10, (0.4, 0.8), (0.4, 0.8), [10, 20, 40]),
+    "whole-device runs 2-4x longer": (4, (0.4, 0.8), (1.0, 3.0), [10, 20, 40]),
+    "whole-device runs 2-4x shorter": (4, (0.4, 0.8), (0.1, 0.3), [10, 20, 40]),
+    "durations 0.1-3 s for all": (4, (0.1, 3.0), (0.1, 3.0), [10, 20, 40]),
+    "packed runs of 40-70 GiB": (4, (0.4, 0.8), (0.4, 0.8), [40, 60, 70]),
+}
+
+
+def draw(seed: int, runs: int, mix: str) -> list[Job]:
+    every, packed, whole, sizes = MIXES[mix]
+    rng = random.Random(seed)
+    return [
+        (None, rng.uniform(*whole)) if i % every == 0 else (rng.choice(sizes), rng.uniform(*packed))
+        for i in range(runs)
+    ]
+
+
+def queue_plan(jobs: list[Job], devices: int) -> float:
+    """The shorter of the two serial schedules of the docstring."""
+    longest = sorted(range(len(jobs)), key=lambda j: -jobs[j][1])
+    whole_first = sorted(range(len(jobs)), key=lambda j: (jobs[j][0] is not None, -jobs[j][1]))
+    return min(check(jobs, devices, serial(o, jobs, devices)) for o in (longest, whole_first))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=40, help="draws per mix and size")
+    parser.add_argument("--gpus", type=int, default=8)
+    args = parser.parse_args()
+    print(f"queue plan / lease rule, {args.seeds} draws each, {args.gpus} x 80 GiB:")
+    for mix in MIXES:
+        for runs in (20, 40, 80):
+            ratios = sorted(
+                queue_plan(jobs, args.gpus) / lease_rule(jobs, args.gpus, True)
+                for jobs in (draw(seed, runs, mix) for seed in range(args.seeds))
+            )
+            print(
+                f"  {mix:<50} {runs:>3} runs: median {statistics.median(ratios):.3f}, "
+                f"p90 {ratios[int(0.9 * (len(ratios) - 1))]:.3f}, "
+                f"best {ratios[0]:.3f}, worst {ratios[-1]:.3f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
