@@ -41,11 +41,12 @@ bracketed:
   the fullest device), with the order improved by a fixed-seed local search (half the
   ``--search`` tries from the longest-first order, half from whole-device runs first,
   longest first within each kind; each try moves one run in the order, keeping a change
-  that is no worse and, rarely, one that is); the longest-first list schedule (at time 0 and at every finish, start each
-  waiting run in longest-first order that fits now, a whole-device run on an empty device,
-  a packed run best fit) is tried too. Every schedule is checked (no device over its
-  memory at any start, a whole-device run alone). It is feasible, so the ideal is **at
-  most** it: ``live / best`` is at most ``live / ideal``.
+  that is no worse and, rarely, one that is); the longest-first list schedule (at time 0
+  and at every finish, start each waiting run in longest-first order that fits now, a
+  whole-device run on an empty device, a packed run best fit) is tried too. Every
+  schedule is checked (no device over its memory at any start, a whole-device run alone).
+  It is feasible, so the ideal is **at most** it: ``live / best`` is at most
+  ``live / ideal``.
 - **lower bound**: the ideal is **at least** it. The simple terms are (a) the longest run,
   (b) the memory-seconds (a whole-device run counts its device's memory) over the
   inventory's memory, (c) when more runs need a device to themselves (whole-device runs,
@@ -390,10 +391,10 @@ def _over(holders: dict[str, list[dict[str, object]]]) -> list[str]:
 def _run(
     leases: GpuLeases, job: Job, durations: bool, go: Any, started: Any
 ) -> tuple[str, float, float, float, list[str]]:
-    """One run: say it is ready, wait for ``go``, lease, check the device as granted, hold for the job's
-    seconds, release. Its device, when it asked, got and released (seconds from
-    ``started.value``, on the monotonic clock every process shares), and what the check at
-    the grant found over-committed."""
+    """One run: say it is ready, wait for ``go``, lease, check the device as granted, hold
+    for the job's seconds, release. Its device, when it asked, got and released (seconds
+    from ``started.value``, on the monotonic clock every process shares), and what the
+    check at the grant found over-committed."""
     memory, seconds = job
     extra = {"expected": seconds} if durations else {}
     go[0].wait()  # ready

@@ -28,14 +28,15 @@ would keep every device busy. So a whole-device request that finds no empty devi
 lands on a reserved device, which drains, and the request takes it when it is empty (its
 lease replaces the reservation), unless a better-ranked whole-device request takes it first
 (the reservation then stays for the next time it drains). The request renews its
-reservation and its waiting file while it waits and drops both when it gets its devices, times out or is interrupted; a reserver
-or waiter whose process died is dropped like a dead holder, and one not renewed for
-:data:`STALE_RESERVATION` seconds (a stopped process, a reused pid) too. Packed runs are
-never starved: reservations cover at most half the devices at once (at least one; a
-request for more devices than that may reserve all it needs, alone), only a device not
-held whole can be reserved, and a reserved device takes no new runs, so it drains within
-its longest current run. A request for several whole devices reserves all of them or
-none, so two such requests cannot each hold part of what the other waits for.
+reservation and its waiting file while it waits and drops both when it gets its devices,
+times out or is interrupted; a reserver or waiter whose process died is dropped like a dead
+holder, and one not renewed for :data:`STALE_RESERVATION` seconds (a stopped process, a
+reused pid) too. Packed runs are never starved: reservations cover at most half the
+devices at once (at least one; a request for more devices than that may reserve all it
+needs, alone), only a device not held whole can be reserved, and a reserved device takes
+no new runs, so it drains within its longest current run. A request for several whole
+devices reserves all of them or none, so two such requests cannot each hold part of what
+the other waits for.
 
 Waiters look for changes cheaply (one ``stat`` per state file and of the waiting folder
 each poll, shared by the threads of a process), read again only the files that changed,
