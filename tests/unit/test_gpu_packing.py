@@ -58,6 +58,7 @@ def test_small_runs_pack_onto_one_device_and_a_whole_run_gets_the_other(tmp_path
             with pytest.raises(TimeoutError), g.lease(1, memory=1 * GIB, timeout=0.05):
                 pass  # device a is full (80 of 80 GiB), device b is held whole
         used = {d: sum(h["bytes"] for h in hs) for d, hs in g.holders().items()}
+        assert g.holders(a[0]) == {a[0]: g.holders()[a[0]]}  # one device's leases alone
         assert used[a[0]] == 80 * GIB
     assert all(not hs for hs in g.holders().values())
 
