@@ -236,6 +236,39 @@ def test_two_multi_device_requests_do_not_lock_each_other_out(tmp_path: Path) ->
     assert done == [("0", "1"), ("0", "1")]
 
 
+def test_multi_device_and_packed_requests_racing_together_all_end_without_over_commit(
+    tmp_path: Path,
+) -> None:
+    """Pairs and single devices, whole and packed, all asking at once: claims of several
+    devices are undone and tried again at once when they lose a race, and every request
+    still ends, none over-committing a device."""
+    g = GpuLeases(tmp_path, devices=fake_inventory("4x80GiB"), poll=0.005)
+    go = threading.Event()
+    ended: list[tuple[int, ...]] = []
+    asks = [(2, None), (1, 40), (2, None), (1, None), (1, 20), (2, None), (1, 60), (1, 10)] * 3
+
+    def run(count: int, gib: int | None) -> None:
+        go.wait()
+        memory = None if gib is None else gib * GIB
+        with g.lease(count, memory=memory, timeout=WAIT) as ids:
+            assert len(set(ids)) == count
+            time.sleep(0.01)
+        ended.append((count, gib or 0))
+
+    threads = [threading.Thread(target=run, args=ask) for ask in asks]
+    with over_commits(g, 80 * GIB) as over:
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(timeout=2 * WAIT)
+    assert not any(t.is_alive() for t in threads)
+    assert sorted(ended) == sorted((c, m or 0) for c, m in asks)
+    assert over == []
+    assert all(not hs for hs in g.holders().values())
+    assert reserved(g) == [] and g.waiting() == []
+
+
 @pytest.mark.parametrize("estimates", [False, True], ids=["no-estimates", "estimates"])
 def test_twenty_concurrent_mixed_leases_in_four_processes_never_over_commit(
     tmp_path: Path, estimates: bool
