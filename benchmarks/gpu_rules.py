@@ -1,7 +1,7 @@
 """What the GPU lease rule costs by itself, over many draws and several mixes of runs, and
 what planning the whole queue would gain.
 
-    python benchmarks/gpu_rules.py [--seeds 40] [--gpus 8]
+    python benchmarks/gpu_rules.py [--seeds 40] [--gpus 8] [--variants]
 
 No leases are taken: both schedules are worked out without latency, every run asking at
 time 0 with its true duration known (what the ledger's estimate stands for).
@@ -16,7 +16,9 @@ time 0 with its true duration known (what the ledger's estimate stands for).
 
 For each mix and number of runs it prints the queue plan's makespan over the lease
 rule's: median, 90th percentile, the best and the worst draw (below 1: the plan is
-shorter). The mixes vary the share of whole-device runs, their length against the packed
+shorter). With ``--variants`` it prints instead, for each change to the rule in
+:data:`VARIANTS` (see ``gpu_scheduling.Variant``), the changed rule's makespan over the
+rule's: median and worst draw. The mixes vary the share of whole-device runs, their length against the packed
 runs', the spread of durations and the packed runs' sizes, so that a change to the rule
 can be judged on more than the draw ``gpu_scheduling.py`` measures.
 """
@@ -31,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gpu_scheduling import Job, check, lease_rule, serial
+from gpu_scheduling import Job, Variant, check, lease_rule, serial
 
 #: name: (every n-th run whole-device, packed seconds, whole-device seconds, packed GiB)
 MIXES: dict[str, tuple[int, tuple[float, float], tuple[float, float], list[int]]] = {
@@ -42,6 +44,15 @@ MIXES: dict[str, tuple[int, tuple[float, float], tuple[float, float], list[int]]
     "whole-device runs 2-4x shorter": (4, (0.4, 0.8), (0.1, 0.3), [10, 20, 40]),
     "durations 0.1-3 s for all": (4, (0.1, 3.0), (0.1, 3.0), [10, 20, 40]),
     "packed runs of 40-70 GiB": (4, (0.4, 0.8), (0.4, 0.8), [40, 60, 70]),
+}
+
+#: Changes to the rule that were considered: name, the change.
+VARIANTS: dict[str, Variant] = {
+    "whole x1.5": Variant(whole_weight=1.5),
+    "empty to whole": Variant(empty_to_whole=True),
+    "drain": Variant(drain=True),
+    "backfill": Variant(backfill=True),
+    "drain+backfill": Variant(drain=True, backfill=True),
 }
 
 
@@ -65,7 +76,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=40, help="draws per mix and size")
     parser.add_argument("--gpus", type=int, default=8)
+    parser.add_argument("--variants", action="store_true", help="changes to the rule instead")
     args = parser.parse_args()
+    if args.variants:
+        variants(args.seeds, args.gpus)
+        return
     print(f"queue plan / lease rule, {args.seeds} draws each, {args.gpus} x 80 GiB:")
     for mix in MIXES:
         for runs in (20, 40, 80):
@@ -78,6 +93,22 @@ def main() -> None:
                 f"p90 {ratios[int(0.9 * (len(ratios) - 1))]:.3f}, "
                 f"best {ratios[0]:.3f}, worst {ratios[-1]:.3f}"
             )
+
+
+def variants(seeds: int, gpus: int) -> None:
+    print(f"changed rule / lease rule, median and worst of {seeds} draws each, {gpus} x 80 GiB:")
+    for mix in MIXES:
+        for runs in (20, 40, 80):
+            draws = [draw(seed, runs, mix) for seed in range(seeds)]
+            rule = [lease_rule(jobs, gpus, True) for jobs in draws]
+            cells = []
+            for name, variant in VARIANTS.items():
+                ratios = [
+                    lease_rule(jobs, gpus, True, variant=variant) / base
+                    for jobs, base in zip(draws, rule, strict=True)
+                ]
+                cells.append(f"{name} {statistics.median(ratios):.3f}/{max(ratios):.3f}")
+            print(f"  {mix:<50} {runs:>3} runs: " + ", ".join(cells))
 
 
 if __name__ == "__main__":

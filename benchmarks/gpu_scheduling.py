@@ -318,23 +318,50 @@ def best_offline(jobs: list[Job], devices: int, tries: int, seed: int) -> tuple[
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A change to the lease rule, for ``gpu_rules.py --variants`` to simulate; the default
+    is the rule the leases follow. ``whole_weight``: a whole-device run ranks by its
+    expected seconds times this; ``empty_to_whole``: a packed run does not take an empty
+    device while no more devices are empty than whole-device runs wait; ``drain``: a
+    whole-device waiter reserves the device whose leases are expected to end first, not the
+    one with the least leased; ``backfill``: a packed run may take a device reserved for
+    another when it is expected to end before the device drains."""
+
+    whole_weight: float = 1.0
+    empty_to_whole: bool = False
+    drain: bool = False
+    backfill: bool = False
+
+
 def lease_rule(
-    jobs: list[Job], devices: int, durations: bool, asked: list[int] | None = None
+    jobs: list[Job],
+    devices: int,
+    durations: bool,
+    asked: list[int] | None = None,
+    variant: Variant = Variant(),
 ) -> float:
     """The makespan of the lease rule alone (see the docstring), all runs asking at 0; with
     ``asked`` (the runs in the order they asked), each is served as it asks until the first
     that must wait, as live leases serve requests that arrive before any waiter is queued,
-    and by rank from then on."""
-    waiting = sorted(range(len(jobs)), key=lambda j: (-jobs[j][1] if durations else 0.0, j))
+    and by rank from then on; with ``variant``, the rule so changed."""
+    weight = [variant.whole_weight if m is None else 1.0 for m, _ in jobs]
+    waiting = sorted(
+        range(len(jobs)), key=lambda j: (-weight[j] * jobs[j][1] if durations else 0.0, j)
+    )
     used = [0] * devices
     whole = [False] * devices
     reserved: list[int | None] = [None] * devices
     finishes: list[tuple[float, int, int]] = []
     now = 0.0
 
+    def drains(d: int) -> float:  # when device d is expected to be empty
+        return max((end for end, on, _ in finishes if on == d), default=now)
+
     def start(j: int) -> bool:
         nonlocal reserved
-        if jobs[j][0] is None:
+        memory, seconds = jobs[j]
+        if memory is None:
             fits = sorted(
                 (d for d in range(devices) if used[d] == 0),
                 key=lambda d: (reserved[d] != j, reserved[d] is not None, d),
@@ -342,15 +369,28 @@ def lease_rule(
         else:
             room = DEVICE - need(jobs[j])
             fits = sorted(
-                (d for d in range(devices) if used[d] <= room and reserved[d] in (None, j)),
+                (
+                    d
+                    for d in range(devices)
+                    if used[d] <= room
+                    and (
+                        reserved[d] in (None, j)
+                        or (variant.backfill and now + seconds <= drains(d) + 1e-9)
+                    )
+                ),
                 key=lambda d: (-used[d], d),
             )
+            if variant.empty_to_whole and fits and used[fits[0]] == 0:
+                empty = sum(1 for d in range(devices) if used[d] == 0 and reserved[d] is None)
+                wholes = sum(1 for k in waiting if jobs[k][0] is None and k not in reserved)
+                if empty <= wholes:
+                    fits = []
         if not fits:
             return False
         used[fits[0]] += need(jobs[j])
-        whole[fits[0]] = jobs[j][0] is None
+        whole[fits[0]] = memory is None
         reserved = [None if r == j else r for r in reserved]
-        heapq.heappush(finishes, (now + jobs[j][1], fits[0], need(jobs[j])))
+        heapq.heappush(finishes, (now + seconds, fits[0], need(jobs[j])))
         waiting.remove(j)
         return True
 
@@ -368,7 +408,8 @@ def lease_rule(
                 if jobs[j][0] is None and j not in reserved:
                     free = [d for d in range(devices) if reserved[d] is None and not whole[d]]
                     if free and sum(r is not None for r in reserved) < max(devices // 2, 1):
-                        reserved[min(free, key=lambda d: (used[d], d))] = j
+                        quickest = (lambda d: (drains(d), d)) if variant.drain else None
+                        reserved[min(free, key=quickest or (lambda d: (used[d], d)))] = j
         if not finishes:
             return now
         now, device, size = heapq.heappop(finishes)
