@@ -14,7 +14,7 @@ import pytest
 
 from pytest_repro.execution.gpus import Device, GpuLeases, fake_inventory, inventory, select
 
-from .gpu_watch import over_commits
+from .gpu_helpers import over_commits
 
 GIB = 2**30
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -15,41 +14,11 @@ from pathlib import Path
 import pytest
 
 from pytest_repro.execution import gpu_files as files
-from pytest_repro.execution.gpus import WAITING, GpuLeases, fake_inventory
+from pytest_repro.execution.gpus import WAITING, GpuLeases
+
+from .gpu_helpers import WAIT, child, leases, wait_for
 
 GIB = 2**30
-WAIT = 30.0  # seconds a test waits for another process before it fails
-
-#: A child process: lease one device (whole when memory is 0) with an expected duration
-#: ("-" for none), note when it got it, hold it a moment. Arguments: lock dir, inventory,
-#: memory GiB, expected seconds, note file.
-CHILD = textwrap.dedent(
-    """
-    import json, sys, time
-    from pathlib import Path
-    from pytest_repro.execution.gpus import GpuLeases, fake_inventory
-
-    where, devices, memory, expected, note = sys.argv[1:6]
-    leases = GpuLeases(Path(where), devices=fake_inventory(devices), poll=0.01)
-    size = int(float(memory) * 2**30) or None
-    seconds = None if expected == "-" else float(expected)
-    with leases.lease(1, memory=size, expected=seconds, timeout=60):
-        Path(note).write_text(json.dumps({"at": time.time()}))
-        time.sleep(0.2)
-    """
-)
-
-
-def leases(tmp_path: Path, text: str = "1x80GiB") -> GpuLeases:
-    return GpuLeases(tmp_path / "locks", devices=fake_inventory(text), poll=0.01)
-
-
-def wait_for(condition: object, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not callable(condition) or not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {WAIT:.0f}s")
-        time.sleep(0.01)
 
 
 def queue_up(g: GpuLeases, tmp_path: Path, asks: list[tuple[str, float, str]]) -> list[str]:
@@ -58,8 +27,7 @@ def queue_up(g: GpuLeases, tmp_path: Path, asks: list[tuple[str, float, str]]) -
     children = []
     with g.lease(1):
         for i, (name, memory, expected) in enumerate(asks):
-            args = [str(g.lock_dir), "1x80GiB", str(memory), expected, str(tmp_path / name)]
-            children.append(subprocess.Popen([sys.executable, "-c", CHILD, *args]))
+            children.append(child(tmp_path, "1x80GiB", memory, 0.2, name, expected))
             wait_for(lambda n=i + 1: len(g.waiting()) == n, f"{name} waiting")
     assert [c.wait(timeout=WAIT) for c in children] == [0] * len(children)
     got = {name: json.loads((tmp_path / name).read_text())["at"] for name, _, _ in asks}

@@ -18,56 +18,9 @@ import pytest
 
 from pytest_repro.execution.gpus import STALE_RESERVATION, GpuLeases, fake_inventory
 
-from .gpu_watch import over_commits
+from .gpu_helpers import WAIT, child, leases, over_commits, wait_for
 
 GIB = 2**30
-WAIT = 30.0  # seconds a test waits for another process before it fails
-
-#: A child process: hold one lease (whole when memory is 0), note when it got it, hold it
-#: for `hold` seconds. Arguments: lock dir, inventory, memory GiB, hold seconds, note file.
-CHILD = textwrap.dedent(
-    """
-    import json, sys, time
-    from pathlib import Path
-    from pytest_repro.execution.gpus import GpuLeases, fake_inventory
-
-    where, devices, memory, hold, note = sys.argv[1:6]
-    leases = GpuLeases(Path(where), devices=fake_inventory(devices), poll=0.01)
-    size = int(float(memory) * 2**30) or None
-    with leases.lease(1, memory=size, timeout=60) as ids:
-        Path(note).write_text(json.dumps({"ids": ids, "at": time.time()}))
-        time.sleep(float(hold))
-    """
-)
-
-
-def leases(tmp_path: Path, text: str = "1x80GiB") -> GpuLeases:
-    return GpuLeases(tmp_path / "locks", devices=fake_inventory(text), poll=0.01)
-
-
-def child(
-    tmp_path: Path, text: str, memory_gib: float, hold: float, note: str
-) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(tmp_path / "locks"),
-            text,
-            str(memory_gib),
-            str(hold),
-            str(tmp_path / note),
-        ]
-    )
-
-
-def wait_for(condition: object, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not callable(condition) or not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {WAIT:.0f}s")
-        time.sleep(0.01)
 
 
 def reserved(g: GpuLeases) -> list[str]:
