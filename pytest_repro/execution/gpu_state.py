@@ -231,13 +231,16 @@ def free(device: Device, held: list[Entry]) -> int | None:
 
 
 def claim(
-    device: Device, holders: list[Entry], memory: int | None, token: str
+    device: Device, holders: list[Entry], memory: int | None, token: str, until: float | None = None
 ) -> list[Entry] | None:
     """The holders with a new lease for ``token`` (its reservation of the device, if any,
     turned into the lease), or None when it does not fit: a packed run never lands on a
-    device reserved for another request; a whole-device run takes any empty one."""
+    device reserved for another request; a whole-device run takes any empty one. ``until``:
+    when the lease is expected to end (``time.time()``), recorded for plans of the queue."""
     held = leases(holders)
     entry: Entry = {"token": token, "pid": os.getpid()}
+    if until is not None:
+        entry["until"] = until
     if memory is None or device.memory is None:  # the whole device, nothing else on it
         if held:
             return None

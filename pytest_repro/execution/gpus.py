@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
 import time
 import uuid
@@ -69,88 +68,24 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pytest_repro.execution import gpu_files as files
+from pytest_repro.execution import gpu_plan as gp
 from pytest_repro.execution import gpu_state as st
 from pytest_repro.execution.gpu_files import Stamp
+from pytest_repro.execution.gpu_inventory import (
+    FAKE_GPUS,
+    fake_inventory,
+    inventory,
+    select,
+    visible_gpus,
+)
 from pytest_repro.execution.gpu_state import STALE_RESERVATION, Device, Entry, Request
 
-#: The environment variable that stands in for the GPU inventory (tests, benchmarks).
-FAKE_GPUS = "PYTEST_REPRO_FAKE_GPUS"
 #: The folder, in the lock folder, of the waiting requests' files (``<token>.json``).
 WAITING = "gpus-waiting"
-_MIB = 2**20
-
-
-def fake_inventory(text: str) -> tuple[Device, ...]:
-    """``"0:80GiB,1:40GiB"`` or ``"8x80GiB"`` as devices; ValueError names what is wrong."""
-    from pytest_repro.spec.fields import parse_size
-
-    text = text.strip()
-    many = re.fullmatch(r"(\d+)\s*x\s*(\S+)", text)
-    if many:
-        size = parse_size(many.group(2))
-        if size is None:
-            raise ValueError(f"{many.group(2)!r} is not a size (e.g. 80GiB)")
-        return tuple(Device(str(i), size) for i in range(int(many.group(1))))
-    devices = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        ident, _, size_text = part.partition(":")
-        size = parse_size(size_text) if size_text else None
-        if not ident or (size_text and size is None):
-            raise ValueError(f"{part!r} is not ID:SIZE (e.g. 0:80GiB)")
-        devices.append(Device(ident, size))
-    return tuple(devices)
-
-
-def inventory() -> tuple[Device, ...]:
-    """The devices this session may lease (see the module docstring)."""
-    fake = os.environ.get(FAKE_GPUS)
-    if fake is not None:
-        return fake_inventory(fake)
-    from pytest_repro.environment import visible_gpus as smi_gpus
-
-    listed = smi_gpus()
-    outer = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if outer is not None:
-        ids = [d.strip() for d in outer.split(",") if d.strip() and d.strip() != "-1"]
-        memory = [_bytes(g) for g in listed] if len(listed) == len(ids) else [None] * len(ids)
-        return tuple(Device(i, m) for i, m in zip(ids, memory, strict=True))
-    return tuple(Device(str(g.get("index")), _bytes(g)) for g in listed)
-
-
-def _bytes(gpu: Any) -> int | None:
-    mib = gpu.get("memory_mib") if isinstance(gpu, dict) else None
-    return int(mib) * _MIB if isinstance(mib, int) else None
-
-
-def select(devices: Sequence[Device], choice: str) -> tuple[Device, ...]:
-    """``--repro-gpus``: ``auto`` (all), ``none``, or positions such as ``0,1,3`` into the
-    visible devices. ValueError says what is wrong."""
-    if choice == "auto":
-        return tuple(devices)
-    if choice == "none":
-        return ()
-    picked = []
-    for part in choice.split(","):
-        if not part.strip().isdigit():
-            raise ValueError(f"{part.strip()!r} is not a device position; write e.g. 0,1,3")
-        position = int(part)
-        if position >= len(devices):
-            raise ValueError(
-                f"there is no device {position}: {len(devices)} "
-                f"{'is' if len(devices) == 1 else 'are'} visible"
-            )
-        picked.append(devices[position])
-    if len({d.id for d in picked}) != len(picked):
-        raise ValueError("a device is named twice")
-    return tuple(picked)
-
-
-def visible_gpus() -> tuple[str, ...]:
-    """Device ids a run may use (the inventory's ids)."""
-    return tuple(d.id for d in inventory())
+#: The file, in the lock folder, of the plan of a queue whose durations are all known.
+PLAN = "gpus-plan.json"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -162,10 +97,24 @@ class _View:
     states: dict[str, list[Entry]]
     room: dict[str, st.Room]
     queue: list[Request]  # the requests waiting (those already served left out)
+    planned: dict[str, tuple[float, tuple[str, ...]]]  # the plan file: start, devices
+    planning: bool  # every waiter and lease has an expected duration: the plan file rules
     served: dict[str, list[Device]] | None = None  # the queue's plan, once worked out
 
+    def follows(self, request: Request) -> bool:
+        """Whether ``request`` is served by the plan file: the queue is plannable and the
+        plan holds the request (until it does, the rank order serves it)."""
+        return self.planning and request.expected > 0 and request.token in self.planned
+
     def plan(self, request: Request) -> list[Device]:
-        """What ``request`` may claim now, after the waiters ranked before it."""
+        """What ``request`` may claim now, after the waiters ranked before it (or, when
+        the queue is planned, planned before it on its devices)."""
+        if self.follows(request):
+            ids = gp.turn(self.planned, self.queue, request.token)
+            free = {
+                d.id for d in st.order(request.devices, self.room, request.memory, request.token)
+            }
+            return [d for d in request.devices if d.id in ids] if free.issuperset(ids) else []
         if any(r.token == request.token for r in self.queue):
             if self.served is None:
                 self.served = st.plan(self.room, sorted(self.queue, key=st.rank))
@@ -201,6 +150,7 @@ class GpuLeases:
             for d in self.devices
         }
         self._waiting = lock_dir / WAITING
+        self._plan = lock_dir / PLAN
         #: each file's stamp and live entries as this process's threads last read them
         self._seen: dict[Path, tuple[Stamp, list[Entry]]] = {}
         self._view: _View | None = None  # the last look of any of this process's threads
@@ -248,6 +198,8 @@ class GpuLeases:
         """Every device's live leases, or those of the devices ``ids`` names, reservations
         left out (what the benchmark and tests check for over-commit)."""
         chosen = [d for d in self.devices if not ids or d.id in ids]
+        if not self.lock_dir.is_dir():  # no lease was ever asked for here
+            return {d.id: [] for d in chosen}
         return {d.id: st.leases(files.read(self._paths[d.id])) for d in chosen}
 
     def reservations(self) -> dict[str, list[Entry]]:
@@ -296,12 +248,13 @@ class GpuLeases:
         looked = time.monotonic()
         raced = False
         races = 0  # races lost in a row since the last poll's sleep
+        wake = math.inf  # when the plan of the queue falls due (time.time()): look again then
         try:
             while True:
                 now = time.monotonic()
                 current = self._stamp(now, share=not raced)
                 fresh = now - self._scanned >= self.rescan  # no thread here read all lately
-                if current != stamp or now - looked >= self.rescan or fresh:
+                if current != stamp or now - looked >= self.rescan or fresh or time.time() >= wake:
                     stamp, looked = current, now
                     if fresh:
                         self._scanned = now
@@ -316,7 +269,18 @@ class GpuLeases:
                     if not queued:  # from now on the others see it waiting
                         files.post(self._waiting, token, request.entry(time.time()))
                         queued = True
-                    if reserving and not fits:  # no empty device: drain some
+                    wake = math.inf
+                    if view.planning and request.expected > 0:
+                        wake = gp.due(view.planned, view.queue, self.poll)
+                        if queued and wake <= time.time():
+                            # another is writing the plan (its file's change wakes this
+                            # one), or the plan was written since, or the request is in it
+                            wake = math.inf if self._replan() is None else time.time() + self.poll
+                    if view.follows(request):  # the plan keeps room for it, not a reservation
+                        if mine:
+                            self._unreserve(mine, token)
+                            mine = []
+                    elif reserving and not fits:  # no empty device: drain some
                         mine = [d for d in self.devices if st.reserver(states[d.id]) == token]
                         if len(mine) < count:
                             if mine:  # one was dropped as stale: start again, all or none
@@ -369,6 +333,25 @@ class GpuLeases:
             held.append(device)
         return held, True, False
 
+    def _replan(self) -> bool | None:
+        """Write a new plan of the queue (:func:`gpu_plan.schedule`) from the files as they
+        are now, unless the plan on file still holds (False) or another request is writing
+        one (None)."""
+
+        def change(entries: list[Entry]) -> list[Entry] | None:
+            view = self._look(self._stamp(time.monotonic(), share=False), fresh=False)
+            now = time.time()
+            old = gp.loaded(entries)
+            if not view.planning or not gp.stale(old, view.queue, now, self.poll):
+                return None
+            held = gp.holding(view.states, now)
+            shortest = min(r.expected for r in view.queue)
+            budget = min(max(shortest / 100, 0.005), 1.0)  # the search's share of a run
+            plan = gp.schedule(self.devices, held, view.queue, now, before=old, budget=budget)
+            return gp.written(plan, now)
+
+        return files.write(self._plan, change, wait=False)
+
     def _reserve(self, count: int, token: str, states: dict[str, list[Entry]]) -> list[Device]:
         """Reserve ``count`` devices for a waiting whole-device request, all or none: those
         with the least memory leased (the quickest to drain), never one held whole or
@@ -406,7 +389,7 @@ class GpuLeases:
             self._update(device, lambda h: st.unreserved(h, token))
 
     def _files(self) -> list[Path]:
-        return [*self._paths.values(), self._waiting]
+        return [*self._paths.values(), self._waiting, self._plan]
 
     def _stamp(self, now: float, share: bool = True) -> tuple[Stamp, ...]:
         """The files' stamps: those another thread of this process took less than half a
@@ -432,10 +415,16 @@ class GpuLeases:
                 kept = (stamp, st.alive(files.load(path)))
                 self._seen[path] = kept
             found.append(kept[1])
+        waiting_stamp, plan_stamp = stamps[len(self._paths)], stamps[-1]
+        kept = self._seen.get(self._plan)
+        if kept is None or kept[0] != plan_stamp:
+            kept = (plan_stamp, files.load(self._plan))
+            self._seen[self._plan] = kept
+        planned = gp.loaded(kept[1])
         kept = self._seen.get(self._waiting)
-        if fresh or kept is None or kept[0] != stamps[-1]:
+        if fresh or kept is None or kept[0] != waiting_stamp:
             entries, self._posted = files.posts(self._waiting, {} if fresh else self._posted)
-            kept = (stamps[-1], st.alive(list(entries.values())))
+            kept = (waiting_stamp, st.alive(list(entries.values())))
             self._seen[self._waiting] = kept
             if fresh:  # the files of waiters that died or stopped renewing go
                 live = {id(e) for e in kept[1]}
@@ -444,11 +433,14 @@ class GpuLeases:
         states = {d.id: entries for d, entries in zip(self.devices, found, strict=True)}
         served = {h.get("token") for entries in states.values() for h in st.leases(entries)}
         posted = [r for e in kept[1] if (r := st.waiter(e)) is not None]
+        queue = [r for r in posted if r.token not in served]
         view = _View(
             stamps=stamps,
             states=states,
             room=st.rooms(states),
-            queue=[r for r in posted if r.token not in served],
+            queue=queue,
+            planned=planned,
+            planning=gp.plannable(queue, states),
         )
         self._view = view
         return view
@@ -460,7 +452,8 @@ class GpuLeases:
 
 
 def _claim(device: Device, request: Request, holders: list[Entry]) -> list[Entry] | None:
-    return st.claim(device, holders, request.memory, request.token)
+    until = time.time() + request.expected if request.expected > 0 else None
+    return st.claim(device, holders, request.memory, request.token, until)
 
 
 def _size(value: int | None) -> str:

@@ -1,6 +1,8 @@
 """Waiting GPU requests are served by rank: the longest expected run first, first come first
 served without durations, and a better-ranked waiter that does not fit holds nobody up.
-Real processes share the state files, as pytest-xdist workers and concurrent sessions do."""
+Real processes share the state files, as pytest-xdist workers and concurrent sessions do.
+In each queue here one waiter has no expected duration, so the queue is served by rank, not
+planned (``test_gpu_plan_live.py`` has the planned queue)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,9 @@ def test_waiters_in_other_processes_get_a_freed_device_longest_expected_first(
     tmp_path: Path,
 ) -> None:
     g = leases(tmp_path)
-    order = queue_up(g, tmp_path, [("short", 0, "100"), ("long", 0, "300"), ("mid", 0, "200")])
-    assert order == ["long", "mid", "short"]
+    asks = [("short", 0, "100"), ("long", 0, "300"), ("mid", 0, "200"), ("unknown", 0, "-")]
+    order = queue_up(g, tmp_path, asks)
+    assert order == ["long", "mid", "short", "unknown"]
     assert g.waiting() == [] and not list((g.lock_dir / WAITING).glob("*.json"))
 
 
@@ -53,8 +56,8 @@ def test_a_later_request_expected_to_run_longer_overtakes_one_that_fits_the_same
     tmp_path: Path,
 ) -> None:
     g = leases(tmp_path)
-    order = queue_up(g, tmp_path, [("early", 60, "1"), ("longer", 60, "100")])
-    assert order == ["longer", "early"]  # 60 + 60 GiB do not fit together: one goes first
+    order = queue_up(g, tmp_path, [("early", 60, "1"), ("longer", 60, "100"), ("unknown", 60, "-")])
+    assert order == ["longer", "early", "unknown"]  # 60 + 60 GiB do not fit together
 
 
 def test_a_smaller_run_is_not_held_up_by_a_better_ranked_waiter_that_does_not_fit(

@@ -1,0 +1,80 @@
+"""A GPU queue whose durations are all known is planned, and the plan is followed by real
+processes sharing the state files, as pytest-xdist workers and concurrent sessions do."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from pytest_repro.execution import gpu_plan as gp
+from pytest_repro.execution.gpus import PLAN, GpuLeases
+
+from .gpu_helpers import WAIT, child, leases, over_commits, wait_for
+
+GIB = 2**30
+
+
+def plan_of(g: GpuLeases) -> dict[str, tuple[float, tuple[str, ...]]]:
+    try:
+        return gp.loaded(json.loads((g.lock_dir / PLAN).read_text()))
+    except FileNotFoundError:
+        return {}
+
+
+def test_of_two_runs_with_the_same_makespan_the_planned_queue_starts_the_shorter_first(
+    tmp_path: Path,
+) -> None:
+    g = leases(tmp_path)
+    children = []
+    with g.lease(1, expected=30.0):  # a lease with an expected end: the queue is planned
+        for i, (name, expected) in enumerate([("long", "100"), ("short", "1")]):
+            children.append(child(tmp_path, "1x80GiB", 0, 0.2, name, expected))
+            wait_for(lambda n=i + 1: len(g.waiting()) == n, f"{name} waiting")
+        wait_for(lambda: len(plan_of(g)) == 2, "a plan of both waiters")
+        planned = sorted(plan_of(g).values())
+        assert planned[0][0] > time.time() + 20  # after the lease's expected end, 30 s away
+    assert [c.wait(timeout=WAIT) for c in children] == [0, 0]
+    got = {n: json.loads((tmp_path / n).read_text())["at"] for n in ("long", "short")}
+    assert got["short"] < got["long"]  # by rank alone the longer would go first
+
+
+def test_a_burst_of_processes_follows_the_plan_and_never_over_commits_a_device(
+    tmp_path: Path,
+) -> None:
+    g = leases(tmp_path, "2x80GiB")
+    asks = [(0, 0.4), (20, 0.3), (40, 0.5), (60, 0.3), (20, 0.6), (0, 0.3), (40, 0.4), (10, 0.5)]
+    with over_commits(g, 80 * GIB) as over:
+        children = [
+            child(tmp_path, "2x80GiB", memory, hold, f"run{i}", str(hold))
+            for i, (memory, hold) in enumerate(asks)
+        ]
+        assert [c.wait(timeout=WAIT) for c in children] == [0] * len(asks)
+    assert over == []
+    assert plan_of(g)  # the waiters were planned
+    assert g.waiting() == [] and all(not held for held in g.holders().values())
+
+
+def test_a_lease_that_overruns_its_estimate_gets_the_queue_planned_again(
+    tmp_path: Path,
+) -> None:
+    g = leases(tmp_path)
+    with g.lease(1, expected=0.1):  # expected to end in 0.1 s, held longer
+        waiter = child(tmp_path, "1x80GiB", 0, 0.1, "waiter", "2")
+        wait_for(lambda: len(plan_of(g)) == 1, "a plan of the waiter")
+        first = next(iter(plan_of(g).values()))[0]
+        # late by a tenth of its 2 s past its planned start: planned again, later
+        wait_for(lambda: next(iter(plan_of(g).values()))[0] > first + 0.1, "a later plan")
+        assert waiter.poll() is None
+    assert waiter.wait(timeout=WAIT) == 0
+
+
+def test_a_whole_device_request_in_a_planned_queue_reserves_nothing(tmp_path: Path) -> None:
+    g = leases(tmp_path, "2x80GiB")
+    with g.lease(1, memory=70 * GIB, expected=5.0), g.lease(1, memory=70 * GIB, expected=5.0):
+        waiter = child(tmp_path, "2x80GiB", 0, 0.1, "whole", "1")
+        wait_for(lambda: len(plan_of(g)) == 1, "a plan of the whole-device waiter")
+        time.sleep(0.2)  # a waiter by rank would have reserved a device by now
+        assert all(not r for r in g.reservations().values())
+        assert waiter.poll() is None  # still waiting: no device is empty
+    assert waiter.wait(timeout=WAIT) == 0
