@@ -1,7 +1,7 @@
 """What the GPU lease rule costs by itself, over many draws and several mixes of runs, and
 what planning the whole queue would gain.
 
-    python benchmarks/gpu_rules.py [--seeds 40] [--gpus 8] [--variants]
+    python benchmarks/gpu_rules.py [--seeds 40] [--gpus 8] [--variants | --planned]
 
 No leases are taken: both schedules are worked out without latency, every run asking at
 time 0 with its true duration known (what the ledger's estimate stands for).
@@ -12,13 +12,18 @@ time 0 with its true duration known (what the ledger's estimate stands for).
 - **queue plan**: the schedule a waiter could work out from the whole queue instead: the
   runs placed one by one at the earliest time a device has room for them all the way
   through (``serial``), in two orders, longest first and whole-device runs first (longest
-  first within each kind), keeping the shorter. The leases do not do this today.
+  first within each kind), keeping the shorter, worked out once at time 0.
+- **planned queue** (``--planned``): what the leases do when every duration is known
+  (``gpu_scheduling.planned_queue``): the queue planned by ``gpu_plan.schedule`` and
+  planned again at every finish, each plan keeping the one before where it holds.
 
 For each mix and number of runs it prints the queue plan's makespan over the lease
 rule's: median, 90th percentile, the best and the worst draw (below 1: the plan is
 shorter). With ``--variants`` it prints instead, for each change to the rule in
 :data:`VARIANTS` (see ``gpu_scheduling.Variant``), the changed rule's makespan over the
-rule's: median and worst draw. The mixes vary the share of whole-device runs, their length against the packed
+rule's: median and worst draw. With ``--planned`` it prints the planned queue's makespan
+over the rule's (median, worst and best draw; ``--seeds`` defaults to 10 there, as each
+draw plans its queue dozens of times). The mixes vary the share of whole-device runs, their length against the packed
 runs', the spread of durations and the packed runs' sizes, so that a change to the rule
 can be judged on more than the draw ``gpu_scheduling.py`` measures.
 """
@@ -26,6 +31,7 @@ can be judged on more than the draw ``gpu_scheduling.py`` measures.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import sys
@@ -33,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gpu_scheduling import Job, Variant, check, lease_rule, serial
+from gpu_scheduling import Job, Variant, check, lease_rule, planned_queue, serial
 
 #: name: (every n-th run whole-device, packed seconds, whole-device seconds, packed GiB)
 MIXES: dict[str, tuple[int, tuple[float, float], tuple[float, float], list[int]]] = {
@@ -74,10 +80,15 @@ def queue_plan(jobs: list[Job], devices: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=40, help="draws per mix and size")
+    parser.add_argument("--seeds", type=int, default=None, help="draws per mix and size")
     parser.add_argument("--gpus", type=int, default=8)
     parser.add_argument("--variants", action="store_true", help="changes to the rule instead")
+    parser.add_argument("--planned", action="store_true", help="the planned queue instead")
     args = parser.parse_args()
+    if args.planned:
+        planned(args.seeds or 10, args.gpus)
+        return
+    args.seeds = args.seeds or 40
     if args.variants:
         variants(args.seeds, args.gpus)
         return
@@ -109,6 +120,21 @@ def variants(seeds: int, gpus: int) -> None:
                 ]
                 cells.append(f"{name} {statistics.median(ratios):.3f}/{max(ratios):.3f}")
             print(f"  {mix:<50} {runs:>3} runs: " + ", ".join(cells))
+
+
+def planned(seeds: int, gpus: int) -> None:
+    print(f"planned queue / lease rule, {seeds} draws each, {gpus} x 80 GiB:")
+    for mix in MIXES:
+        for runs in (20, 40, 80):
+            ratios = sorted(
+                (planned_queue(jobs, gpus) or math.nan) / lease_rule(jobs, gpus, True)
+                for jobs in (draw(seed, runs, mix) for seed in range(seeds))
+            )
+            print(
+                f"  {mix:<50} {runs:>3} runs: median {statistics.median(ratios):.3f}, "
+                f"worst {ratios[-1]:.3f}, best {ratios[0]:.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -417,6 +417,73 @@ def lease_rule(
         whole[device] = False
 
 
+def planned_queue(jobs: list[Job], devices: int, asked: list[int] | None = None) -> float | None:
+    """The makespan of the planned queue alone (``gpu_plan.schedule``, as the leases plan a
+    queue whose durations are all known), without latency: all runs waiting at time 0 and
+    planned again at every finish, each plan keeping the one before where it holds; with
+    ``asked``, the runs served as they asked until the first that must wait, as live leases
+    serve requests that arrive before any plan. None when this version has no plan."""
+    try:
+        from pytest_repro.execution import gpu_plan
+        from pytest_repro.execution.gpu_state import Device, Request
+    except ImportError:
+        return None
+    inventory = tuple(Device(str(d), DEVICE * GIB) for d in range(devices))
+    requests = {
+        j: Request(
+            token=f"{j:04d}",
+            count=1,
+            memory=None if m is None else m * GIB,
+            devices=inventory,
+            since=0.0,
+            expected=s,
+        )
+        for j, (m, s) in enumerate(jobs)
+    }
+    running: list[tuple[float, int, int, float]] = []  # (end, device, job, start)
+    waiting = set(range(len(jobs)))
+
+    def start(j: int, d: int, now: float) -> None:
+        running.append((now + jobs[j][1], d, j, now))
+        waiting.discard(j)
+
+    for j in asked or []:  # served as they ask: a whole device empty, a packed run best fit
+        used = [sum(need(jobs[k]) for _, dd, k, _ in running if dd == d) for d in range(devices)]
+        fits = [d for d in range(devices) if used[d] + need(jobs[j]) <= DEVICE]
+        if jobs[j][0] is None:
+            fits = [d for d in fits if used[d] == 0]
+        if not fits:
+            break
+        start(j, min(fits, key=lambda d: (DEVICE - used[d], d)), 0.0)
+    now, before, placed = 0.0, {}, []
+    while waiting or running:
+        if waiting:
+            held = {
+                str(d): [
+                    gpu_plan.Held(need(jobs[j]) * GIB, jobs[j][0] is None, end - now)
+                    for end, dd, j, _ in running
+                    if dd == d
+                ]
+                for d in range(devices)
+            }
+            plan = gpu_plan.schedule(
+                inventory, held, [requests[j] for j in sorted(waiting)], now, before=before
+            )
+            before = {t: (now + p.start, p.devices) for t, p in plan.items()}
+            for j in sorted(waiting):
+                mine = plan.get(f"{j:04d}")
+                if mine is not None and mine.start <= 1e-9:
+                    start(j, int(mine.devices[0]), now)
+        if not running:  # pragma: no cover - a plan starts a run on an empty inventory
+            raise RuntimeError("the plan started nothing on an empty inventory")
+        running.sort()
+        now = running[0][0]
+        # what ends within the plan's rounding (a nanosecond) of now has ended
+        placed += [(j, d, at, end) for end, d, j, at in running if end <= now + 1e-9]
+        running = [r for r in running if r[0] > now + 1e-9]
+    return check(jobs, devices, placed)
+
+
 # -- the live leases -----------------------------------------------------------------------
 @dataclass(slots=True)
 class _Started:
@@ -639,6 +706,12 @@ def main() -> None:
                 rule = f"lease rule alone {alone:.3f} s = {alone / best:.3f}x best; "
                 rule += f"live / rule {got.makespan / alone:.3f}x; the rule serving the "
                 rule += f"first arrivals as they asked {arrived / alone:.3f}x the rule; "
+                whole_queue = planned_queue(jobs, args.gpus) if durations else None
+                if whole_queue is not None:
+                    as_asked = planned_queue(jobs, args.gpus, asked)
+                    rule += f"\n    the queue planned alone {whole_queue / best:.3f}x best, "
+                    rule += f"after the first arrivals served as they asked {as_asked / best:.3f}x "
+                    rule += f"best; live / that {got.makespan / as_asked:.3f}x; "
             print(
                 f"  live, {label}: makespan {got.makespan:.3f} s"
                 + (f" (median of {args.repeat})" if args.repeat > 1 else "")

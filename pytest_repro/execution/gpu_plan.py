@@ -5,8 +5,9 @@ ledger's estimate of each run), the waiters need not be served one free slot at 
 the schedule of all of them can be worked out ahead, and each started when the plan says.
 :func:`schedule` does that from the devices' current leases (each held until its expected
 end) and the waiting requests, and returns, for each request, when it is planned to start
-and on which devices. A request planned to start now claims those devices; the others wait
-for the next plan.
+and on which devices. :mod:`pytest_repro.execution.gpus` writes it to a file and each
+request claims its planned devices when its :func:`turn` has come there and the room is
+free; :func:`stale` says when the queue needs a new plan.
 
 The schedule places the requests one by one, in a list order, each at the earliest time
 enough of its devices have room for it all the way through (a whole-device request an
@@ -19,14 +20,20 @@ makespan (then the sum of planned ends) is least is kept:
 - whole-device requests first, longest first within each kind;
 - the rank order served as the lease rule serves it (at every planned end, each waiter in
   rank order started where it fits then), so the plan is never longer than that rule;
-- then a fixed-seed local search from the best of those: ``tries`` times, one request moved
-  elsewhere in the order, the change kept when the plan is no longer.
+- the plan in force, where it still fits (each request at its planned start and devices,
+  the others after them), kept on a tie, so a plan that still holds does not change;
+- then a fixed-seed local search from the best list order: ``tries`` times (fewer for long
+  queues, and within ``budget`` seconds when one is given), one request moved elsewhere in
+  the order, the change kept when the plan is no longer.
 
 **Nobody waits forever.** A request that has waited longer than the longest expected
-duration in view is *due*: due requests come first in every order, in rank order, so each
-starts at the first room that fits it whatever the others' plan.
+duration in view is *due*: it keeps the start and devices the plan in force gives it in
+every order tried, so no later plan moves it back, and due requests the plan does not hold
+yet come first in every order, in rank order.
 
-The plan is pure: the same leases, waiters and ``now`` give the same plan in every process.
+Without a ``budget`` the plan is pure: the same leases, waiters and ``now`` give the same
+plan in every process. (With one, a slower machine may try fewer orders; one request writes
+the plan for all, so they need not agree.)
 """
 
 from __future__ import annotations
@@ -40,8 +47,8 @@ from dataclasses import dataclass
 
 from pytest_repro.execution.gpu_state import Device, Entry, Request, leases, rank
 
-#: Local-search tries for a queue of ``n`` requests: this many placements at most, so a
-#: plan costs about the same whatever the queue's length.
+#: Local-search tries for a queue of ``n`` requests: ``PLACEMENTS // n`` (each try places
+#: every request), so a plan costs about the same whatever the queue's length.
 PLACEMENTS = 1000
 #: The most tries a plan makes.
 TRIES = 100
@@ -66,6 +73,8 @@ class Planned:
     devices: tuple[str, ...]
 
 
+#: Seconds within which two planned times count as one.
+_TICK = 1e-9
 #: A device's planned use: (start, end, bytes, whole), seconds from now.
 _Slot = tuple[float, float, int, bool]
 
@@ -99,16 +108,20 @@ def schedule(
     due = [r for r in ranked if now - r.since > patience]
     rest = [r for r in ranked if now - r.since <= patience]
     whole_first = sorted(rest, key=lambda r: (r.memory is not None, -r.count, -r.expected, r.token))
+    pins = {t: (max(start - now, 0.0), ids) for t, (start, ids) in (before or {}).items()}
+    late = {r.token for r in due}
+    fixed = {t: pin for t, pin in pins.items() if t in late}  # kept by every order
     starts = [due + rest, due + whole_first]
-    plans = [_serial(o, memory, busy) for o in starts]
-    best = min([*plans, _listed(due + rest, memory, busy)], key=_cost)
-    if before:
-        pins = {t: (max(start - now, 0.0), ids) for t, (start, ids) in before.items()}
-        kept = sorted(ranked, key=lambda r: (r.token not in pins, pins.get(r.token, (0.0,))[0]))
-        held_plan = _serial(kept, memory, busy, pins)
+    plans = [_serial(o, memory, busy, fixed) for o in starts]
+    if not fixed:  # the rule's schedule cannot keep a due request where it was planned
+        plans.append(_listed(due + rest, memory, busy))
+    best = min(plans, key=_cost)
+    if pins:  # the plan in force, the others after its requests
+        kept = sorted(rest, key=lambda r: (r.token not in pins, pins.get(r.token, (0.0,))[0]))
+        held_plan = _serial(due + kept, memory, busy, pins)
         if not _shorter(_cost(best), _cost(held_plan)):  # a tie keeps the plan in force
             best = held_plan
-    current, first = min((_cost(p), i) for i, p in enumerate(plans))
+    current, first = min((_cost(p), i) for i, p in enumerate(plans[:2]))
     order = starts[first]
     if tries is None:
         tries = min(TRIES, PLACEMENTS // len(ranked))
@@ -119,18 +132,18 @@ def schedule(
             break
         trial = list(order)
         trial.insert(k + rng.randrange(movable), trial.pop(k + rng.randrange(movable)))
-        plan = _serial(trial, memory, busy)
+        plan = _serial(trial, memory, busy, fixed)
         cost = _cost(plan)
         if cost <= current:
             order, current = trial, cost
-            if cost < _cost(best):
+            if _shorter(cost, _cost(best)):
                 best = plan
     return {token: planned for token, (planned, _) in best.items()}
 
 
 def _shorter(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """Whether cost ``a`` is below ``b`` by more than rounding."""
-    return a[0] < b[0] - 1e-9 or (abs(a[0] - b[0]) <= 1e-9 and a[1] < b[1] - 1e-9)
+    return a[0] < b[0] - _TICK or (abs(a[0] - b[0]) <= _TICK and a[1] < b[1] - _TICK)
 
 
 def _cost(plan: Mapping[str, tuple[Planned, float]]) -> tuple[float, float]:
@@ -142,14 +155,18 @@ def _room(
     slots: list[_Slot], at: float, until: float, size: int, whole: bool, cap: int | None
 ) -> bool:
     """Whether a device with ``slots`` planned has room for ``size`` bytes (or the whole
-    device) from ``at`` to ``until``."""
-    during = [s for s in slots if s[0] < until - 1e-9 and s[1] > at + 1e-9]
+    device) from ``at`` to ``until``. Times a nanosecond apart count as one (a plan read
+    back from its file is rounded)."""
+    during = [s for s in slots if s[0] < until - _TICK and s[1] > at + _TICK]
     if whole or cap is None:
         return not during
     if any(s[3] for s in during):
         return False
-    points = [at, *(s[0] for s in during if s[0] > at)]
-    return all(sum(s[2] for s in during if s[0] <= q < s[1]) + size <= cap for q in points)
+    points = [at, *(s[0] for s in during if s[0] > at + _TICK)]
+    return all(
+        sum(s[2] for s in during if s[0] <= q + _TICK and q < s[1] - _TICK) + size <= cap
+        for q in points
+    )
 
 
 def _serial(
@@ -181,7 +198,7 @@ def _serial(
             found: tuple[float, int, str] | None = None
             for d in ids:
                 for at in sorted({0.0, *(s[1] for s in on[d])}):
-                    if found is not None and at > found[0] + 1e-9:
+                    if found is not None and at > found[0] + _TICK:
                         break
                     if _room(on[d], at, at + request.expected, size, whole, memory[d]):
                         key = (at, -sum(s[2] for s in on[d] if s[0] <= at < s[1]), d)

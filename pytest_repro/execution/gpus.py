@@ -38,6 +38,22 @@ no new runs, so it drains within its longest current run. A request for several 
 devices reserves all of them or none, so two such requests cannot each hold part of what
 the other waits for.
 
+When every waiting request and every lease has an expected duration (a lease records its
+expected end, ``until``), the queue is **planned** whole instead
+(:func:`pytest_repro.execution.gpu_plan.schedule`: the shortest of several list schedules
+and a short local search, from the leases' expected ends), and the plan is written to one
+file (``gpus-plan.json``: each request's planned start and devices) by one request at a
+time, under the file's lock, while the others wait for the file to change. A request the
+plan holds claims its planned devices once no waiter planned before it on one of them is
+still waiting and the room is free (so a run whose predecessor ends early starts early),
+and reserves nothing: the plan keeps room for it. The queue is planned again when a
+request the plan does not hold has been waiting and no request has begun to wait for a
+poll (a burst of requests is planned at once), or has waited ten polls; or when a waiter
+is late on its planned start by four polls and a tenth of its expected duration (a lease
+ran longer than expected). A new plan keeps the one in force where it still fits. Until
+the plan holds a request, and in a queue with any request or lease of unknown duration,
+requests are served by rank as above.
+
 Waiters look for changes cheaply (one ``stat`` per state file and of the waiting folder
 each poll, shared by the threads of a process), read again only the files that changed,
 and one of them reads every file every ``rescan`` seconds (to notice dead holders and

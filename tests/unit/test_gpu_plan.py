@@ -195,6 +195,10 @@ def test_a_request_that_has_waited_longer_than_any_run_takes_goes_first() -> Non
     fresh = req("old", 1.0, None, devices, since=45.0)  # waited 5 s: planned by makespan only
     plan = gp.schedule(devices, {}, [*newer, fresh], now=50.0, tries=0)
     assert plan["old"].start > 0.0
+    # planned at 30 s, and due: no new plan moves it back, even to start a newcomer sooner
+    promised = {"old": (80.0, ("0",)), **{f"n{i}": (50.0 + 10 * i, ("0",)) for i in range(3)}}
+    plan = gp.schedule(devices, {}, [*newer, old], now=50.0, before=promised)
+    assert plan["old"] == gp.Planned(30.0, ("0",))
 
 
 # -- the plan file and following it ---------------------------------------------------------
