@@ -35,6 +35,10 @@ is what the live leases cost, ``rule / best`` what the rule costs. Part of ``liv
 is not latency: live requests that ask before any waiter is queued are served as they ask,
 not by rank. The line gives that part too: the rule again, serving the runs in the order
 they asked in the live run until the first that must wait, and by rank from then on.
+Given durations, the live leases plan the queue whole (``gpu_plan``), so the line also gives
+the **planned queue alone** (``planned_queue``): all runs waiting at time 0, planned by
+``gpu_plan.schedule`` and planned again at every finish as the leases do, without latency;
+and the same after the first arrivals are served as they asked in the live run.
 
 The ideal (the shortest makespan of any schedule of the same runs) is not known, so it is
 bracketed:

@@ -289,9 +289,11 @@ class GpuLeases:
                     if view.planning and request.expected > 0:
                         wake = gp.due(view.planned, view.queue, self.poll)
                         if queued and wake <= time.time():
-                            # another is writing the plan (its file's change wakes this
-                            # one), or the plan was written since, or the request is in it
-                            wake = math.inf if self._replan() is None else time.time() + self.poll
+                            # written, or another request wrote one since: look again in a
+                            # poll; another is writing one: its file's change wakes this
+                            # one, or in a few polls, should it find the plan holds
+                            busy = self._replan() is None
+                            wake = time.time() + (4 if busy else 1) * self.poll
                     if view.follows(request):  # the plan keeps room for it, not a reservation
                         if mine:
                             self._unreserve(mine, token)
