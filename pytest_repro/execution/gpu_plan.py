@@ -275,8 +275,10 @@ def _listed(
 # -- the plan's file and following it --------------------------------------------------------
 def plannable(waiters: Iterable[Request], states: Mapping[str, list[Entry]]) -> bool:
     """Whether the queue can be planned: every waiter and every lease has an expected
-    duration (a lease records its expected end as ``until``)."""
-    return all(r.expected > 0 for r in waiters) and all(
+    duration (a lease records its expected end as ``until``), and every waiter may lease
+    only devices whose leases are in ``states`` (a session that leases other devices
+    beside the same lock folder is served by rank with it)."""
+    return all(r.expected > 0 and all(d.id in states for d in r.devices) for r in waiters) and all(
         "until" in h for entries in states.values() for h in leases(entries)
     )
 

@@ -51,8 +51,9 @@ request the plan does not hold has been waiting and no request has begun to wait
 poll (a burst of requests is planned at once), or has waited ten polls; or when a waiter
 is late on its planned start by four polls and a tenth of its expected duration (a lease
 ran longer than expected). A new plan keeps the one in force where it still fits. Until
-the plan holds a request, and in a queue with any request or lease of unknown duration,
-requests are served by rank as above.
+the plan holds a request, and in a queue with any request or lease of unknown duration
+(or a request for devices this session does not lease), requests are served by rank as
+above.
 
 Waiters look for changes cheaply (one ``stat`` per state file and of the waiting folder
 each poll, shared by the threads of a process), read again only the files that changed,

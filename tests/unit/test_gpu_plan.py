@@ -237,4 +237,7 @@ def test_a_queue_is_planned_only_when_every_waiter_and_lease_has_a_duration() ->
     assert gp.plannable([req("a", 1.0)], timed)
     assert not gp.plannable([req("a", 1.0), req("b", 0.0)], timed)
     assert not gp.plannable([req("a", 1.0)], untimed)
+    elsewhere = req("b", 1.0, devices=(Device("0"), Device("7")))  # device 7 is not known here
+    assert gp.plannable([req("a", 1.0, devices=(Device("0"),))], timed)
+    assert not gp.plannable([elsewhere], timed)
     assert gp.holding(timed, now=2.0) == {"0": [gp.Held(0, True, 3.0)]}
