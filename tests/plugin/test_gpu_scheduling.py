@@ -105,3 +105,19 @@ def test_a_run_asks_for_its_devices_with_the_seconds_its_earlier_runs_took(
     again = [json.loads(line) for line in spy.read_text().split()]
     assert len(again) == 3
     assert all(isinstance(s, float) and 0 <= s < 60 for s in again), again
+
+
+def test_runs_that_must_wait_with_estimates_from_the_ledger_follow_a_plan_of_the_queue(
+    pytester: pytest.Pytester, make_paper: MakePaper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three seeds of 50 GiB on one 80 GiB device wait for each other: without history
+    they are served by rank (no plan), with the ledger's estimates the queue is planned."""
+    monkeypatch.setenv("PYTEST_REPRO_FAKE_GPUS", "1x80GiB")
+    make_paper(header=HEADER.replace("20GiB", "50GiB"), train=TRAIN)
+    plan = pytester.path / ".repro" / "locks" / "gpus-plan.json"
+    pytester.runpytest("--repro-workers=3", *FAST).assert_outcomes(passed=1)
+    assert not plan.exists()  # no estimates yet
+    again = pytester.runpytest("--repro-workers=3", "--repro-rerun=all", *FAST)
+    again.assert_outcomes(passed=1)
+    planned = json.loads(plan.read_text())
+    assert planned and all(len(entry["devices"]) == 1 for entry in planned)
