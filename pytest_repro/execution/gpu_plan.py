@@ -43,9 +43,10 @@ import math
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pytest_repro.execution.gpu_state import Device, Entry, Request, leases, rank
+from pytest_repro.execution.gpu_state import Device, Entry, Request, Room, leases, rank, taken
+from pytest_repro.execution.gpu_state import order as claimable
 
 #: Local-search tries for a queue of ``n`` requests: ``PLACEMENTS // n`` (each try places
 #: every request), so a plan costs about the same whatever the queue's length.
@@ -114,7 +115,7 @@ def schedule(
     starts = [due + rest, due + whole_first]
     plans = [_serial(o, memory, busy, fixed) for o in starts]
     if not fixed:  # the rule's schedule cannot keep a due request where it was planned
-        plans.append(_listed(due + rest, memory, busy))
+        plans.append(_listed(due + rest, busy))
     best = min(plans, key=_cost)
     if pins:  # the plan in force, the others after its requests
         kept = sorted(rest, key=lambda r: (r.token not in pins, pins.get(r.token, (0.0,))[0]))
@@ -229,46 +230,49 @@ def _serial(
 
 
 def _listed(
-    order: Sequence[Request], memory: Mapping[str, int | None], busy: Mapping[str, list[_Slot]]
+    order: Sequence[Request], busy: Mapping[str, list[_Slot]]
 ) -> dict[str, tuple[Planned, float]]:
-    """The lease rule's list schedule: now and at every planned end, each request still
-    waiting in ``order`` started where it fits then (best fit), on its first devices."""
-    used = {d: sum(s[2] for s in slots) for d, slots in busy.items()}
-    whole = {d: any(s[3] for s in slots) for d, slots in busy.items()}
-    taken = {d: bool(slots) for d, slots in busy.items()}
-    ends = [(s[1], d, s[2], s[3]) for d, slots in busy.items() for s in slots]
+    """The rank rule's own list schedule: now and at every planned end, each request still
+    waiting in ``order`` claims the devices :func:`gpu_state.order` gives it then, as
+    :func:`gpu_state.plan` serves a queue (reservations left out)."""
+    room = {
+        d: Room(
+            held=sum(s[2] for s in slots),
+            whole=any(s[3] for s in slots),
+            leased=bool(slots),
+            reserver=None,
+        )
+        for d, slots in busy.items()
+    }
+    ends = [(s[1], d, s[2], s[3]) for d, slots in busy.items() for s in slots]  # what each frees
     heapq.heapify(ends)
     waiting = list(order)
     out: dict[str, tuple[Planned, float]] = {}
     now = 0.0
     while waiting:
         for request in list(waiting):
-            ids = [d.id for d in request.devices if d.id in used]
-            free = {d: _free(memory[d], used[d], whole[d], taken[d]) for d in ids}
-            if request.memory is None:
-                fits = [d for d in ids if not taken[d]]
-            else:
-                need = request.memory
-                fits = sorted((d for d in ids if free[d] >= need), key=lambda d: (free[d], d))
+            fits = claimable(request.devices, room, request.memory, request.token)
             if len(fits) < request.count:
                 continue
-            chosen = tuple(fits[: request.count])
-            for d in chosen:
-                alone = request.memory is None or memory[d] is None
-                size = (memory[d] or 0) if alone else request.memory or 0
-                used[d] += size
-                whole[d] = whole[d] or alone
-                taken[d] = True
-                heapq.heappush(ends, (now + request.expected, d, size, alone))
+            for device in fits[: request.count]:
+                was = room[device.id]
+                room[device.id] = taken(was, device, request.memory)
+                freed = room[device.id].held - was.held
+                whole = room[device.id].whole and not was.whole
+                heapq.heappush(ends, (now + request.expected, device.id, freed, whole))
+            chosen = tuple(d.id for d in fits[: request.count])
             out[request.token] = (Planned(now, chosen), now + request.expected)
             waiting.remove(request)
         if not waiting or not ends:
             break
-        now, d, size, alone = heapq.heappop(ends)
-        used[d] -= size
-        if alone:
-            whole[d] = False
-        taken[d] = used[d] > 0 or whole[d] or any(e[1] == d for e in ends)
+        now, d, freed, whole = heapq.heappop(ends)
+        was = room[d]
+        room[d] = replace(
+            was,
+            held=was.held - freed,
+            whole=was.whole and not whole,
+            leased=any(e[1] == d for e in ends),
+        )
     return out
 
 
@@ -363,11 +367,3 @@ def turn(
         if other is not None and (other[0], request.token) < key and set(other[1]) & set(mine[1]):
             return ()
     return mine[1]
-
-
-def _free(memory: int | None, used: int, whole: bool, taken: bool) -> int:
-    """Bytes a memory request may take on a device (all of one of unknown memory only when
-    nothing holds it, as a whole device)."""
-    if memory is None:
-        return 0 if taken else 2**62
-    return 0 if whole else memory - used

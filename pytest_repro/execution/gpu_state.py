@@ -168,11 +168,12 @@ def plan(room: Mapping[str, Room], ranked: Iterable[Request]) -> dict[str, list[
             continue
         out[request.token] = got
         for device in got[: request.count]:
-            scratch[device.id] = _taken(scratch[device.id], device, request.memory)
+            scratch[device.id] = taken(scratch[device.id], device, request.memory)
     return out
 
 
-def _taken(room: Room, device: Device, memory: int | None) -> Room:
+def taken(room: Room, device: Device, memory: int | None) -> Room:
+    """``room`` once a request for ``memory`` bytes (None: the whole device) takes ``device``."""
     if memory is None or room.free(device) is None:
         return replace(room, whole=True, leased=True)
     return replace(room, held=room.held + memory, leased=True)
@@ -301,6 +302,7 @@ __all__ = [
     "reserve_on",
     "reserver",
     "rooms",
+    "taken",
     "unreserved",
     "waiter",
     "without",

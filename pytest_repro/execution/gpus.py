@@ -171,6 +171,8 @@ class GpuLeases:
         #: each file's stamp and live entries as this process's threads last read them
         self._seen: dict[Path, tuple[Stamp, list[Entry]]] = {}
         self._view: _View | None = None  # the last look of any of this process's threads
+        #: the plan file's stamp and plan as this process last read them
+        self._planned: tuple[Stamp, dict[str, tuple[float, tuple[str, ...]]]] | None = None
         self._stamped: tuple[float, tuple[Stamp, ...]] | None = None  # when, and the stamps
         self._posted: dict[str, tuple[int, Entry]] = {}  # the waiting files read: inode, entry
         self._scanned = -float("inf")  # when a thread here last read every file (monotonic)
@@ -435,11 +437,9 @@ class GpuLeases:
                 self._seen[path] = kept
             found.append(kept[1])
         waiting_stamp, plan_stamp = stamps[len(self._paths)], stamps[-1]
-        kept = self._seen.get(self._plan)
-        if kept is None or kept[0] != plan_stamp:
-            kept = (plan_stamp, files.load(self._plan))
-            self._seen[self._plan] = kept
-        planned = gp.loaded(kept[1])
+        if self._planned is None or self._planned[0] != plan_stamp:
+            self._planned = (plan_stamp, gp.loaded(files.load(self._plan)))
+        planned = self._planned[1]
         kept = self._seen.get(self._waiting)
         if fresh or kept is None or kept[0] != waiting_stamp:
             entries, self._posted = files.posts(self._waiting, {} if fresh else self._posted)

@@ -72,8 +72,7 @@ def listed(
 ) -> float:
     """The makespan of the lease rule's list schedule of the same queue."""
     busy = {d.id: [(0.0, h.left, h.bytes, h.whole) for h in held.get(d.id, [])] for d in devices}
-    memory = {d.id: d.memory for d in devices}
-    out = gp._listed(sorted(waiters, key=rank), memory, busy)
+    out = gp._listed(sorted(waiters, key=rank), busy)
     ends = [end for _, end in out.values()] + [s[1] for spans in busy.values() for s in spans]
     return max(ends, default=0.0)
 
