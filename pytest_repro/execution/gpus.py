@@ -50,7 +50,10 @@ and reserves nothing: the plan keeps room for it. The queue is planned again whe
 request the plan does not hold has been waiting and no request has begun to wait for a
 poll (a burst of requests is planned at once), or has waited ten polls; or when a waiter
 is late on its planned start by four polls and a tenth of its expected duration (a lease
-ran longer than expected). A new plan keeps the one in force where it still fits. Until
+ran longer than expected). A new plan keeps the one in force where it still fits. A
+request expected to run two minutes (and 200 polls) or more waits for the plan to hold it
+even when it finds room as it arrives, so the runs of a burst are planned together rather
+than the first of them placed as they ask; the wait is a poll or two and the plan. Until
 the plan holds a request, and in a queue with any request or lease of unknown duration
 (or a request for devices this session does not lease), requests are served by rank as
 above.
@@ -142,6 +145,10 @@ class _View:
 
 #: Races for room a request may lose in a row and look again at once, before it sleeps a poll.
 _RACES = 8
+#: A request expected to hold its devices this many seconds and polls or more waits for the
+#: plan of a plannable queue instead of claiming as it arrives: that wait (a poll for the
+#: queue to settle, the plan, a poll) is about 2% of its run, and a burst is planned whole.
+_AWAIT_PLAN = (120.0, 200)
 
 
 class GpuLeases:
@@ -341,6 +348,8 @@ class GpuLeases:
         order = st.order(self.devices, view.room, request.memory, request.token)
         if len(order) < request.count:
             return None, False, False
+        if self._awaits_plan(request, view):
+            return None, True, False
         if view.queue:
             order = view.plan(request)
             if len(order) < request.count:
@@ -353,6 +362,17 @@ class GpuLeases:
                 return None, True, True
             held.append(device)
         return held, True, False
+
+    def _awaits_plan(self, request: Request, view: _View) -> bool:
+        """Whether ``request`` waits for the plan of the queue before it claims anything: it
+        is expected to run long (:data:`_AWAIT_PLAN`), the queue with it is plannable and
+        the plan does not hold it yet."""
+        seconds, polls = _AWAIT_PLAN
+        return (
+            request.expected >= max(seconds, polls * self.poll)
+            and not view.follows(request)
+            and gp.plannable([*view.queue, request], view.states)
+        )
 
     def _replan(self) -> bool | None:
         """Write a new plan of the queue (:func:`gpu_plan.schedule`) from the files as they

@@ -4,11 +4,13 @@ processes sharing the state files, as pytest-xdist workers and concurrent sessio
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 from pytest_repro.execution import gpu_plan as gp
 from pytest_repro.execution.gpus import PLAN, GpuLeases
+from pytest_repro.execution.gpus import fake_inventory as g_devices
 
 from .gpu_helpers import WAIT, child, leases, over_commits, wait_for
 
@@ -78,3 +80,47 @@ def test_a_whole_device_request_in_a_planned_queue_reserves_nothing(tmp_path: Pa
         assert all(not r for r in g.reservations().values())
         assert waiter.poll() is None  # still waiting: no device is empty
     assert waiter.wait(timeout=WAIT) == 0
+
+
+def _granted_in_order(g: GpuLeases, asks: list[tuple[str, float]], gap: float) -> list[str]:
+    """Each ask (name, expected seconds) a thread with leases of its own, asking ``gap``
+    seconds after the one before and holding 0.2 s: the names in the order granted."""
+    order: list[str] = []
+
+    def run(name: str, expected: float) -> None:
+        mine = GpuLeases(g.lock_dir, devices=g.devices, poll=g.poll)
+        with mine.lease(1, expected=expected):
+            order.append(name)
+            time.sleep(0.2)
+
+    threads = []
+    for name, expected in asks:
+        threads.append(threading.Thread(target=run, args=(name, expected)))
+        threads[-1].start()
+        time.sleep(gap)
+    for t in threads:
+        t.join(timeout=WAIT)
+    assert not any(t.is_alive() for t in threads)
+    return order
+
+
+def test_long_runs_that_arrive_together_wait_for_the_plan_instead_of_claiming_as_they_arrive(
+    tmp_path: Path,
+) -> None:
+    g = GpuLeases(tmp_path / "locks", devices=g_devices("1x80GiB"), poll=0.1)
+    # runs of 20 and 5 minutes: the longer asks first, the shorter 10 ms later. Claiming as
+    # it arrives, the longer would take the empty device; the plan starts the shorter first
+    order = _granted_in_order(g, [("long", 1200.0), ("short", 300.0)], gap=0.01)
+    assert order == ["short", "long"]
+
+
+def test_short_runs_and_queues_with_an_unknown_duration_claim_as_they_arrive(
+    tmp_path: Path,
+) -> None:
+    g = GpuLeases(tmp_path / "locks", devices=g_devices("2x80GiB"), poll=0.1)
+    # a 10-second run waits for no plan: the one that asks first gets the device
+    assert _granted_in_order(g, [("first", 10.0), ("second", 5.0)], gap=0.01)[0] == "first"
+    assert plan_of(g) == {}
+    with g.lease(1):  # a lease of unknown duration: the queue cannot be planned
+        assert _granted_in_order(g, [("long", 1200.0)], gap=0.0) == ["long"]
+    assert plan_of(g) == {}
