@@ -344,14 +344,17 @@ def lease_rule(
     durations: bool,
     asked: list[int] | None = None,
     variant: Variant = Variant(),
+    estimates: list[float] | None = None,
 ) -> float:
     """The makespan of the lease rule alone (see the docstring), all runs asking at 0; with
     ``asked`` (the runs in the order they asked), each is served as it asks until the first
     that must wait, as live leases serve requests that arrive before any waiter is queued,
-    and by rank from then on; with ``variant``, the rule so changed."""
+    and by rank from then on; with ``variant``, the rule so changed; with ``estimates``,
+    ranked by them instead of the true durations (the runs still take their true time)."""
     weight = [variant.whole_weight if m is None else 1.0 for m, _ in jobs]
+    told = estimates or [s for _, s in jobs]
     waiting = sorted(
-        range(len(jobs)), key=lambda j: (-weight[j] * jobs[j][1] if durations else 0.0, j)
+        range(len(jobs)), key=lambda j: (-weight[j] * told[j] if durations else 0.0, j)
     )
     used = [0] * devices
     whole = [False] * devices
@@ -421,12 +424,20 @@ def lease_rule(
         whole[device] = False
 
 
-def planned_queue(jobs: list[Job], devices: int, asked: list[int] | None = None) -> float | None:
+def planned_queue(
+    jobs: list[Job],
+    devices: int,
+    asked: list[int] | None = None,
+    estimates: list[float] | None = None,
+) -> float | None:
     """The makespan of the planned queue alone (``gpu_plan.schedule``, as the leases plan a
     queue whose durations are all known), without latency: all runs waiting at time 0 and
     planned again at every finish, each plan keeping the one before where it holds; with
     ``asked``, the runs served as they asked until the first that must wait, as live leases
-    serve requests that arrive before any plan. None when this version has no plan."""
+    serve requests that arrive before any plan; with ``estimates``, planned from them
+    instead of the true durations (the runs still take their true time, and a run past
+    its estimate is planned as ending at once). None when this version has no plan."""
+    told = estimates or [s for _, s in jobs]
     try:
         from pytest_repro.execution import gpu_plan
         from pytest_repro.execution.gpu_state import Device, Request
@@ -440,9 +451,9 @@ def planned_queue(jobs: list[Job], devices: int, asked: list[int] | None = None)
             memory=None if m is None else m * GIB,
             devices=inventory,
             since=0.0,
-            expected=s,
+            expected=told[j],
         )
-        for j, (m, s) in enumerate(jobs)
+        for j, (m, _) in enumerate(jobs)
     }
     running: list[tuple[float, int, int, float]] = []  # (end, device, job, start)
     waiting = set(range(len(jobs)))
@@ -464,8 +475,8 @@ def planned_queue(jobs: list[Job], devices: int, asked: list[int] | None = None)
         if waiting:
             held = {
                 str(d): [
-                    gpu_plan.Held(need(jobs[j]) * GIB, jobs[j][0] is None, end - now)
-                    for end, dd, j, _ in running
+                    gpu_plan.Held(need(jobs[j]) * GIB, jobs[j][0] is None, at + told[j] - now)
+                    for _, dd, j, at in running
                     if dd == d
                 ]
                 for d in range(devices)
@@ -476,8 +487,12 @@ def planned_queue(jobs: list[Job], devices: int, asked: list[int] | None = None)
             before = {t: (now + p.start, p.devices) for t, p in plan.items()}
             for j in sorted(waiting):
                 mine = plan.get(f"{j:04d}")
-                if mine is not None and mine.start <= 1e-9:
-                    start(j, int(mine.devices[0]), now)
+                d = -1 if mine is None else int(mine.devices[0])
+                on = [k for _, dd, k, _ in running if dd == d]
+                room = DEVICE - sum(need(jobs[k]) for k in on)
+                free = room >= need(jobs[j]) and not any(jobs[k][0] is None for k in on)
+                if mine is not None and mine.start <= 1e-9 and free:  # room, as leases check
+                    start(j, d, now)
         if not running:  # pragma: no cover - a plan starts a run on an empty inventory
             raise RuntimeError("the plan started nothing on an empty inventory")
         running.sort()

@@ -28,7 +28,9 @@ simulated one:
 
 ``--noise r`` gives each run an ``expected`` duration off its true one by a factor drawn
 uniformly from ``[1 - r, 1 + r]`` (fixed per seed), as a ledger's estimate is off: runs end
-early or late against the plan. The schedule is judged on the true durations.
+early or late against the plan. The schedule is judged on the true durations; the rank rule
+and the planned queue alone are given the same estimates (the runs still take their true
+time), so they show what the estimates cost without latency.
 
 Each seed prints the live makespan over the best offline schedule found (and over the lower
 bound) from ``gpu_scheduling.py``, the rank rule and the planned queue alone without
@@ -48,14 +50,14 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gpu_scheduling import (  # noqa: E402
+from gpu_scheduling import (
     DEVICE,
     GIB,
     Job,
@@ -69,8 +71,8 @@ from gpu_scheduling import (  # noqa: E402
     slice_bound,
 )
 
-from pytest_repro.execution import gpu_state, gpus  # noqa: E402
-from pytest_repro.execution.gpus import GpuLeases, fake_inventory  # noqa: E402
+from pytest_repro.execution import gpu_state, gpus
+from pytest_repro.execution.gpus import GpuLeases, fake_inventory
 
 #: Where the simulated wall clock starts (any time will do; a plausible one reads well).
 EPOCH = 1_800_000_000.0
@@ -132,13 +134,13 @@ def simulated(clock: Clock) -> Iterator[None]:
         perf_counter=time.perf_counter,
     )
     modules = (gpus, gpu_state)
-    saved = [m.time for m in modules]  # type: ignore[attr-defined]
+    saved = [m.time for m in modules]
     for m in modules:
         m.time = shim  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        for m, original in zip(modules, saved):
+        for m, original in zip(modules, saved, strict=True):
             m.time = original  # type: ignore[attr-defined]
 
 
@@ -161,8 +163,10 @@ def live(
 
         def run(j: int) -> None:
             try:
-                leases = shared[j % workers] if workers else GpuLeases(
-                    Path(tmp), devices=inventory, poll=poll
+                leases = (
+                    shared[j % workers]
+                    if workers
+                    else GpuLeases(Path(tmp), devices=inventory, poll=poll)
                 )
                 memory, seconds = jobs[j]
                 asked = clock.now()
@@ -176,7 +180,7 @@ def live(
                     over.extend(_over(leases.holders(ids[0])))
                     clock.sleep(seconds)
                 grants.append((j, ids[0], asked, got, clock.now()))
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:
                 failed.append(error)
             finally:
                 clock.leave()
@@ -233,7 +237,7 @@ def main() -> None:
         rng = random.Random(f"noise {seed}")
         factors = [rng.uniform(1 - args.noise, 1 + args.noise) for _ in jobs]
         best, how = best_offline(jobs, args.gpus, args.search, seed)
-        simple, which = simple_bound(jobs, args.gpus)
+        simple, _ = simple_bound(jobs, args.gpus)
         bound, why = slice_bound(jobs, args.gpus, simple, best)
         print(
             f"seed {seed}: {args.runs} runs of {min(s for _, s in jobs) / 60:.1f}-"
@@ -242,22 +246,24 @@ def main() -> None:
             f"{best / 60:.1f} min ({how})"
         )
         for durations, label in modes:
-            expected = [s * f for (_, s), f in zip(jobs, factors)] if durations else None
+            expected = (
+                [s * f for (_, s), f in zip(jobs, factors, strict=True)] if durations else None
+            )
             makespan, over, grants, order, real = live(
                 jobs, expected, args.gpus, args.poll, args.workers
             )
             ratios[label].append((makespan / best, makespan / bound))
-            rule = lease_rule(jobs, args.gpus, durations)
+            rule = lease_rule(jobs, args.gpus, durations, estimates=expected)
             line = (
                 f"  live, {label}: {makespan / 60:.1f} min = {makespan / best:.3f}x best, "
                 f"{makespan / bound:.3f}x bound; over-committed {over}; the rank rule alone "
                 f"{rule / best:.3f}x best"
             )
             if durations:
-                alone = planned_queue(jobs, args.gpus)
+                alone = planned_queue(jobs, args.gpus, estimates=expected)
                 at_once = {j for j, _, _, got, _ in grants if got == 0}
                 first = [j for j in order if j in at_once]
-                served = planned_queue(jobs, args.gpus, first)
+                served = planned_queue(jobs, args.gpus, first, estimates=expected)
                 if alone is not None and served is not None:
                     line += (
                         f"; the queue planned alone {alone / best:.3f}x, after the "

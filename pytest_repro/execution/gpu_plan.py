@@ -299,16 +299,41 @@ def holding(states: Mapping[str, list[Entry]], now: float) -> dict[str, list[Hel
     }
 
 
-def written(plan: Mapping[str, Planned], now: float) -> list[Entry]:
+def written(plan: Mapping[str, Planned], now: float, basis: Iterable[str] = ()) -> list[Entry]:
     """The plan file's entries: each request's planned start (``now`` + its offset) and
-    devices, the earliest first."""
-    return sorted(
+    devices, the earliest first; then, when ``basis`` names any, the leases running when
+    the plan was made (read back by :func:`based`)."""
+    entries: list[Entry] = sorted(
         (
             {"token": token, "start": now + p.start, "devices": list(p.devices)}
             for token, p in plan.items()
         ),
         key=lambda e: (e["start"], e["token"]),
     )
+    leases = sorted(set(basis))
+    return [*entries, {"leases": leases}] if leases else entries
+
+
+def based(entries: Iterable[Entry]) -> frozenset[str]:
+    """The leases a plan file was made around (see :func:`written`)."""
+    for entry in entries:
+        tokens = entry.get("leases")
+        if isinstance(tokens, list):
+            return frozenset(map(str, tokens))
+    return frozenset()
+
+
+def released(
+    plan: Mapping[str, tuple[float, tuple[str, ...]]],
+    basis: frozenset[str],
+    waiters: Iterable[Request],
+    states: Mapping[str, list[Entry]],
+) -> bool:
+    """Whether a lease has ended since the plan was made: one it was made around, or one
+    of a request it planned (a lease takes its request's token), that is neither running
+    nor waiting now."""
+    running = {str(h.get("token")) for entries in states.values() for h in leases(entries)}
+    return bool((basis | plan.keys()) - running - {r.token for r in waiters})
 
 
 def loaded(entries: Iterable[Entry]) -> dict[str, tuple[float, tuple[str, ...]]]:

@@ -53,7 +53,10 @@ is late on its planned start by four polls and a tenth of its expected duration 
 ran longer than expected). A new plan keeps the one in force where it still fits. A
 request expected to run two minutes (and 200 polls) or more waits for the plan to hold it
 even when it finds room as it arrives, so the runs of a burst are planned together rather
-than the first of them placed as they ask; the wait is a poll or two and the plan. Until
+than the first of them placed as they ask; the wait is a poll or two and the plan. A queue
+of such runs is also planned again whenever a lease ends (the plan file names the leases
+it was made around), so a run that ended early or late moves the later starts (the view of
+the files and these rules: :mod:`pytest_repro.execution.gpu_view`). Until
 the plan holds a request, and in a queue with any request or lease of unknown duration
 (or a request for devices this session does not lease), requests are served by rank as
 above.
@@ -86,7 +89,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_repro.execution import gpu_files as files
@@ -101,6 +103,7 @@ from pytest_repro.execution.gpu_inventory import (
     visible_gpus,
 )
 from pytest_repro.execution.gpu_state import STALE_RESERVATION, Device, Entry, Request
+from pytest_repro.execution.gpu_view import View
 
 #: The folder, in the lock folder, of the waiting requests' files (``<token>.json``).
 WAITING = "gpus-waiting"
@@ -108,47 +111,8 @@ WAITING = "gpus-waiting"
 PLAN = "gpus-plan.json"
 
 
-@dataclass(slots=True, kw_only=True)
-class _View:
-    """What one look at the files found (shared by the threads of a process that look at
-    the same stamps): each device's live entries and free room, and the waiting requests."""
-
-    stamps: tuple[Stamp, ...]
-    states: dict[str, list[Entry]]
-    room: dict[str, st.Room]
-    queue: list[Request]  # the requests waiting (those already served left out)
-    planned: dict[str, tuple[float, tuple[str, ...]]]  # the plan file: start, devices
-    planning: bool  # every waiter and lease has an expected duration: the plan file rules
-    served: dict[str, list[Device]] | None = None  # the queue's plan, once worked out
-
-    def follows(self, request: Request) -> bool:
-        """Whether ``request`` is served by the plan file: the queue is plannable and the
-        plan holds the request (until it does, the rank order serves it)."""
-        return self.planning and request.expected > 0 and request.token in self.planned
-
-    def plan(self, request: Request) -> list[Device]:
-        """What ``request`` may claim now, after the waiters ranked before it (or, when
-        the queue is planned, planned before it on its devices)."""
-        if self.follows(request):
-            ids = gp.turn(self.planned, self.queue, request.token)
-            free = {
-                d.id for d in st.order(request.devices, self.room, request.memory, request.token)
-            }
-            return [d for d in request.devices if d.id in ids] if free.issuperset(ids) else []
-        if any(r.token == request.token for r in self.queue):
-            if self.served is None:
-                self.served = st.plan(self.room, sorted(self.queue, key=st.rank))
-            return self.served.get(request.token, [])
-        ranked = sorted([*self.queue, request], key=st.rank)  # not queued yet
-        return st.plan(self.room, ranked)[request.token]
-
-
 #: Races for room a request may lose in a row and look again at once, before it sleeps a poll.
 _RACES = 8
-#: A request expected to hold its devices this many seconds and polls or more waits for the
-#: plan of a plannable queue instead of claiming as it arrives: that wait (a poll for the
-#: queue to settle, the plan, a poll) is about 2% of its run, and a burst is planned whole.
-_AWAIT_PLAN = (120.0, 200)
 
 
 class GpuLeases:
@@ -177,9 +141,11 @@ class GpuLeases:
         self._plan = lock_dir / PLAN
         #: each file's stamp and live entries as this process's threads last read them
         self._seen: dict[Path, tuple[Stamp, list[Entry]]] = {}
-        self._view: _View | None = None  # the last look of any of this process's threads
+        self._view: View | None = None  # the last look of any of this process's threads
         #: the plan file's stamp and plan as this process last read them
-        self._planned: tuple[Stamp, dict[str, tuple[float, tuple[str, ...]]]] | None = None
+        self._planned: (
+            tuple[Stamp, dict[str, tuple[float, tuple[str, ...]]], frozenset[str]] | None
+        ) = None
         self._stamped: tuple[float, tuple[Stamp, ...]] | None = None  # when, and the stamps
         self._posted: dict[str, tuple[int, Entry]] = {}  # the waiting files read: inode, entry
         self._scanned = -float("inf")  # when a thread here last read every file (monotonic)
@@ -298,6 +264,8 @@ class GpuLeases:
                     wake = math.inf
                     if view.planning and request.expected > 0:
                         wake = gp.due(view.planned, view.queue, self.poll)
+                        if view.released(self.poll):
+                            wake = time.time()
                         if queued and wake <= time.time():
                             # written, or another request wrote one since: look again in a
                             # poll; another is writing one: its file's change wakes this
@@ -336,7 +304,7 @@ class GpuLeases:
             if queued:
                 files.unpost(self._waiting, token)
 
-    def _try(self, request: Request, view: _View) -> tuple[list[Device] | None, bool, bool]:
+    def _try(self, request: Request, view: View) -> tuple[list[Device] | None, bool, bool]:
         """Claim the devices ``request`` may take in ``view`` once the waiters ranked before
         it have taken what they fit, each checked again under its device's lock (waited
         for: its holder is only rewriting the file): the devices, or None with any partial
@@ -348,7 +316,7 @@ class GpuLeases:
         order = st.order(self.devices, view.room, request.memory, request.token)
         if len(order) < request.count:
             return None, False, False
-        if self._awaits_plan(request, view):
+        if view.awaits_plan(request, self.poll):
             return None, True, False
         if view.queue:
             order = view.plan(request)
@@ -363,17 +331,6 @@ class GpuLeases:
             held.append(device)
         return held, True, False
 
-    def _awaits_plan(self, request: Request, view: _View) -> bool:
-        """Whether ``request`` waits for the plan of the queue before it claims anything: it
-        is expected to run long (:data:`_AWAIT_PLAN`), the queue with it is plannable and
-        the plan does not hold it yet."""
-        seconds, polls = _AWAIT_PLAN
-        return (
-            request.expected >= max(seconds, polls * self.poll)
-            and not view.follows(request)
-            and gp.plannable([*view.queue, request], view.states)
-        )
-
     def _replan(self) -> bool | None:
         """Write a new plan of the queue (:func:`gpu_plan.schedule`) from the files as they
         are now, unless the plan on file still holds (False) or another request is writing
@@ -383,13 +340,16 @@ class GpuLeases:
             view = self._look(self._stamp(time.monotonic(), share=False), fresh=False)
             now = time.time()
             old = gp.loaded(entries)
-            if not view.planning or not gp.stale(old, view.queue, now, self.poll):
+            if not view.planning or not (
+                gp.stale(old, view.queue, now, self.poll) or view.released(self.poll)
+            ):
                 return None
             held = gp.holding(view.states, now)
             shortest = min(r.expected for r in view.queue)
             budget = min(max(shortest / 100, 0.005), 1.0)  # the search's share of a run
             plan = gp.schedule(self.devices, held, view.queue, now, before=old, budget=budget)
-            return gp.written(plan, now)
+            running = (h.get("token") for es in view.states.values() for h in st.leases(es))
+            return gp.written(plan, now, map(str, running))
 
         return files.write(self._plan, change, wait=False)
 
@@ -442,7 +402,7 @@ class GpuLeases:
         self._stamped = (now, current)
         return current
 
-    def _look(self, stamps: tuple[Stamp, ...], fresh: bool) -> _View:
+    def _look(self, stamps: tuple[Stamp, ...], fresh: bool) -> View:
         """Every device's live entries and the waiting requests, read without the locks (a
         writer replaces a file whole, so a reader sees the old account or the new one, never
         half of one); a file whose stamp is unchanged is not read again unless ``fresh``."""
@@ -458,8 +418,9 @@ class GpuLeases:
             found.append(kept[1])
         waiting_stamp, plan_stamp = stamps[len(self._paths)], stamps[-1]
         if self._planned is None or self._planned[0] != plan_stamp:
-            self._planned = (plan_stamp, gp.loaded(files.load(self._plan)))
-        planned = self._planned[1]
+            plan_file = files.load(self._plan)
+            self._planned = (plan_stamp, gp.loaded(plan_file), gp.based(plan_file))
+        _, planned, basis = self._planned
         kept = self._seen.get(self._waiting)
         if fresh or kept is None or kept[0] != waiting_stamp:
             entries, self._posted = files.posts(self._waiting, {} if fresh else self._posted)
@@ -473,12 +434,13 @@ class GpuLeases:
         served = {h.get("token") for entries in states.values() for h in st.leases(entries)}
         posted = [r for e in kept[1] if (r := st.waiter(e)) is not None]
         queue = [r for r in posted if r.token not in served]
-        view = _View(
+        view = View(
             stamps=stamps,
             states=states,
             room=st.rooms(states),
             queue=queue,
             planned=planned,
+            basis=basis,
             planning=gp.plannable(queue, states),
         )
         self._view = view

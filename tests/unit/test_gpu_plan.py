@@ -211,6 +211,23 @@ def test_the_plan_file_round_trips_and_skips_malformed_entries() -> None:
     }
 
 
+def test_the_plan_file_names_the_leases_it_was_made_around_and_sees_one_end() -> None:
+    entries = gp.written({"w": gp.Planned(5.0, ("0",))}, 10.0, ["l2", "l1", "l1"])
+    assert entries[-1] == {"leases": ["l1", "l2"]}
+    assert gp.loaded(entries) == {"w": (15.0, ("0",))}  # the basis is not a planned request
+    assert gp.based(entries) == {"l1", "l2"}
+    assert gp.based(gp.written({"w": gp.Planned(5.0, ("0",))}, 10.0)) == frozenset()
+
+    def state(*tokens: str) -> dict[str, list[dict[str, object]]]:
+        return {"0": [{"token": t, "pid": 1, "bytes": 1, "until": 20.0} for t in tokens]}
+
+    plan, basis, waiting = gp.loaded(entries), gp.based(entries), [req("w", 5.0)]
+    assert not gp.released(plan, basis, waiting, state("l1", "l2"))
+    assert gp.released(plan, basis, waiting, state("l2"))  # l1 ended
+    assert not gp.released(plan, basis, [], state("l1", "l2", "w"))  # w started: no end
+    assert gp.released(plan, basis, [], state("l1", "l2"))  # w started and ended
+
+
 def test_a_waiter_starts_when_no_waiter_planned_before_it_shares_a_device() -> None:
     plan = {"a": (1.0, ("0",)), "b": (2.0, ("0", "1")), "c": (0.5, ("2",))}
     queue = [req(t, 1.0) for t in ("a", "b", "c")]

@@ -4,6 +4,7 @@ processes sharing the state files, as pytest-xdist workers and concurrent sessio
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from pathlib import Path
@@ -124,3 +125,28 @@ def test_short_runs_and_queues_with_an_unknown_duration_claim_as_they_arrive(
     with g.lease(1):  # a lease of unknown duration: the queue cannot be planned
         assert _granted_in_order(g, [("long", 1200.0)], gap=0.0) == ["long"]
     assert plan_of(g) == {}
+
+
+def test_a_queue_of_long_runs_is_planned_again_when_a_lease_ends_early(tmp_path: Path) -> None:
+    g = GpuLeases(tmp_path / "locks", devices=g_devices("1x80GiB"), poll=0.05)
+
+    def run(expected: float) -> None:
+        with GpuLeases(g.lock_dir, devices=g.devices, poll=g.poll).lease(1, expected=expected):
+            time.sleep(1.0)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in (300.0, 400.0)]
+    with g.lease(1, expected=600.0):  # expected to hold the device ten minutes
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(plan_of(g)) == 2, "a plan of both waiters")
+        first = plan_of(g)
+        later = max(first, key=lambda token: first[token][0])  # after A's end and the other
+    # the lease ends nine minutes early: the next run starts, and the last is planned again
+    # after it, not where the old plan had it (that plan still held: none was late on it)
+    wait_for(
+        lambda: plan_of(g).get(later, (math.inf,))[0] < first[later][0] - 200,
+        "the last run planned again, earlier",
+    )
+    for t in threads:
+        t.join(timeout=WAIT)
+    assert not any(t.is_alive() for t in threads)
