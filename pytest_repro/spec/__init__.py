@@ -19,8 +19,19 @@ __all__ = ["Claim", "Location", "PaperSpec", "Variant", "load_spec", "load_spec_
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load_spec", "load_spec_text"):
-        from pytest_repro.spec import loader
+    # Import the loader by its full name, never as ``from pytest_repro.spec import loader``:
+    # that form takes this package's ``loader`` attribute whenever one is set, even if the
+    # module was since dropped from ``sys.modules`` (pytester does so after each in-process
+    # run, while this package, imported earlier, stays). The full name always gives the
+    # copy in ``sys.modules``, the one every other module of the session uses; a dropped
+    # copy holds classes of its own (``YNode``), and its ``isinstance`` checks would reject
+    # every node parsed by the current ones.
+    if name == "load_spec":
+        from pytest_repro.spec.loader import load_spec
 
-        return getattr(loader, name)
+        return load_spec
+    if name == "load_spec_text":
+        from pytest_repro.spec.loader import load_spec_text
+
+        return load_spec_text
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -75,9 +75,11 @@ def parser_fingerprint() -> bytes:
 def _parse(text: str) -> YNode | None:
     """:func:`~pytest_repro.spec.yamlnodes.parse`, imported (with PyYAML) only when a tree
     is not kept."""
-    from pytest_repro.spec import yamlnodes
+    # By its full name, for the reason given in pytest_repro/spec/__init__.py: the parser's
+    # nodes must be of the YNode class the rest of the session checks against.
+    from pytest_repro.spec.yamlnodes import parse
 
-    return yamlnodes.parse(text)
+    return parse(text)
 
 
 @dataclass(frozen=True, slots=True)
