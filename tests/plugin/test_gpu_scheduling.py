@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from pytest_repro.execution import gpu_plan as gp
+
 from .conftest import MakePaper, claim
 
 TRAIN = """\
@@ -119,5 +121,5 @@ def test_runs_that_must_wait_with_estimates_from_the_ledger_follow_a_plan_of_the
     assert not plan.exists()  # no estimates yet
     again = pytester.runpytest("--repro-workers=3", "--repro-rerun=all", *FAST)
     again.assert_outcomes(passed=1)
-    planned = json.loads(plan.read_text())
-    assert planned and all(len(entry["devices"]) == 1 for entry in planned)
+    planned = gp.loaded(json.loads(plan.read_text()))
+    assert planned and all(len(devices) == 1 for _, devices in planned.values())
