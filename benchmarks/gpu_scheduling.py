@@ -664,6 +664,30 @@ def live(jobs: list[Job], devices: int, poll: float, durations: bool, processes:
 
 
 # -- the report ----------------------------------------------------------------------------
+def bracket(
+    jobs: list[Job], devices: int, search: int, seed: int
+) -> tuple[float, str, float, str, float, str]:
+    """The ideal bracketed: the best offline schedule found and how, the lower bound and
+    why, and the simple bound and which of its terms set it."""
+    best, how = best_offline(jobs, devices, search, seed)
+    simple, which = simple_bound(jobs, devices)
+    bound, why = slice_bound(jobs, devices, simple, best)
+    return best, how, bound, why, simple, which
+
+
+def summary(label: str, ratios: list[tuple[float, float]]) -> str:
+    """The summary line of one mode from each seed's (live / best, live / bound)."""
+    best_r = sorted(r for r, _ in ratios)
+    bound_r = sorted(r for _, r in ratios)
+    return (
+        f"  {label:<16} live / best offline: median {statistics.median(best_r):.3f}x, "
+        f"worst {best_r[-1]:.3f}x; live / lower bound: median "
+        f"{statistics.median(bound_r):.3f}x, worst {bound_r[-1]:.3f}x; so on the worst "
+        f"seed at least {100 * (best_r[-1] - 1):.0f}% and at most "
+        f"{100 * (bound_r[-1] - 1):.0f}% above the ideal"
+    )
+
+
 def seeds(text: str) -> list[int]:
     """``0-4`` or ``0,2,5`` as seeds."""
     out: list[int] = []
@@ -701,9 +725,7 @@ def main() -> None:
             f"on {args.gpus} x {DEVICE} GiB, each a {'process' if args.processes else 'thread'}"
             + (f", seconds x{args.scale:g}" if args.scale != 1 else "")
         )
-        best, how = best_offline(jobs, args.gpus, args.search, seed)
-        simple, which = simple_bound(jobs, args.gpus)
-        bound, why = slice_bound(jobs, args.gpus, simple, best)
+        best, how, bound, why, simple, which = bracket(jobs, args.gpus, args.search, seed)
         print(
             f"  ideal between {bound:.3f} s ({why}; simple bound {simple:.3f} s, {which}) "
             f"and {best:.3f} s (best offline schedule: {how})"
@@ -744,16 +766,7 @@ def main() -> None:
             )
     print(f"summary over seeds {','.join(map(str, chosen))} (goal: within 10% of the ideal):")
     for durations in modes:
-        best_r = sorted(r for r, _ in ratios[durations])
-        bound_r = sorted(r for _, r in ratios[durations])
-        label = "given durations" if durations else "no durations"
-        print(
-            f"  {label:<16} live / best offline: median {statistics.median(best_r):.3f}x, "
-            f"worst {best_r[-1]:.3f}x; live / lower bound: median "
-            f"{statistics.median(bound_r):.3f}x, worst {bound_r[-1]:.3f}x; so on the worst "
-            f"seed at least {100 * (best_r[-1] - 1):.0f}% and at most "
-            f"{100 * (bound_r[-1] - 1):.0f}% above the ideal"
-        )
+        print(summary("given durations" if durations else "no durations", ratios[durations]))
     if not knows:
         print("  (this GpuLeases.lease takes no expected durations: only the first mode ran)")
 

@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -65,13 +64,12 @@ from gpu_scheduling import (
     GIB,
     Job,
     _over,
-    best_offline,
+    bracket,
     draw,
     lease_rule,
     planned_queue,
     seeds,
-    simple_bound,
-    slice_bound,
+    summary,
 )
 
 from pytest_repro.execution import gpu_state, gpus
@@ -240,9 +238,7 @@ def main() -> None:
         jobs = [(m, scale * s) for m, s in draw(seed, args.runs)]
         rng = random.Random(f"noise {seed}")
         factors = [rng.uniform(1 - args.noise, 1 + args.noise) for _ in jobs]
-        best, how = best_offline(jobs, args.gpus, args.search, seed)
-        simple, _ = simple_bound(jobs, args.gpus)
-        bound, why = slice_bound(jobs, args.gpus, simple, best)
+        best, how, bound, why, *_ = bracket(jobs, args.gpus, args.search, seed)
         print(
             f"seed {seed}: {args.runs} runs of {min(s for _, s in jobs) / 60:.1f}-"
             f"{max(s for _, s in jobs) / 60:.1f} min on {args.gpus} x {DEVICE} GiB, poll "
@@ -285,13 +281,7 @@ def main() -> None:
             print(line + f" ({real:.1f} s to simulate)")
     print(f"summary over seeds {','.join(map(str, args.seeds))} (goal: within 10% of the ideal):")
     for _, label in modes:
-        best_r = sorted(r for r, _ in ratios[label])
-        bound_r = sorted(r for _, r in ratios[label])
-        print(
-            f"  {label:<16} live / best offline: median {statistics.median(best_r):.3f}x, "
-            f"worst {best_r[-1]:.3f}x; live / lower bound: median "
-            f"{statistics.median(bound_r):.3f}x, worst {bound_r[-1]:.3f}x"
-        )
+        print(summary(label, ratios[label]))
 
 
 if __name__ == "__main__":
